@@ -1,0 +1,3 @@
+from pmkv.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Helpers that start the real parts (engine, gateway) for the test suite."""

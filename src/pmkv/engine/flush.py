@@ -1,0 +1,27 @@
+"""Emptying the managed engine (``pmkv redis flush``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pmkv.engine import resp
+from pmkv.engine.config import layout
+from pmkv.engine.manager import locked
+from pmkv.engine.status import require_engine
+from pmkv.settings import Settings
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    removed: int
+    port: int
+    pid: int
+
+
+def flush(settings: Settings) -> FlushResult:
+    """FLUSHALL on the managed engine (never on one we did not start)."""
+    where = layout(settings)
+    with locked(where):
+        state = require_engine(settings)
+        removed = resp.flushall(state.port)
+    return FlushResult(removed=removed, port=state.port, pid=state.pid)

@@ -1,0 +1,186 @@
+"""Background processes we own: spawn detached, recognise, wait for, terminate.
+
+psutil does the process inspection; what it cannot know is which process is *ours*,
+so a process is recognised by pid + creation time (pid reuse safe) + a name check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import psutil
+
+from pmkv.engine.errors import StartFailed
+
+# Popen objects of children started by this interpreter, kept so they are reaped
+# (no zombies, no "still running" warnings) when a later call in the same process
+# stops them, as tests and `pmkv up` followed by `down` in one process do.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def spawn(
+    argv: Sequence[str],
+    log_path: Path,
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, float]:
+    """Start ``argv`` detached from our terminal, output appended to ``log_path``.
+
+    ``start_new_session`` puts it in its own session, so Ctrl-C in the terminal that
+    ran ``pmkv up`` does not reach it. Returns (pid, psutil create_time).
+    """
+    try:
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                start_new_session=True,
+                close_fds=True,
+            )
+    except OSError as exc:
+        raise StartFailed(
+            f"cannot run {argv[0]}: {exc.strerror or exc}",
+            hint="check that the file is an executable for this machine",
+        ) from exc
+    _CHILDREN[proc.pid] = proc
+    try:
+        created = psutil.Process(proc.pid).create_time()
+    except psutil.Error:
+        created = 0.0  # already gone; the caller's wait loop reports it with the log
+    return proc.pid, created
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie counts as gone; our own zombies are reaped)."""
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is not None:
+            _CHILDREN.pop(pid, None)
+            return False
+        return True
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def exit_code(pid: int) -> int | None:
+    """The exit status of a child of ours that has ended, if we know it."""
+    child = _CHILDREN.get(pid)
+    return None if child is None else child.poll()
+
+
+def is_ours(pid: int, create_time: float, names: Sequence[str]) -> bool:
+    """Is ``pid`` the very process we recorded (same creation time, expected name)?"""
+    if pid <= 0 or not alive(pid):
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if abs(proc.create_time() - create_time) > 1.0:
+            return False
+        seen = " ".join([proc.name(), *proc.cmdline()]).lower()
+    except psutil.Error:
+        return False
+    return any(name.lower() in seen for name in names)
+
+
+def wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def terminate(pid: int, *, grace: float = 10.0) -> str | None:
+    """SIGTERM, then SIGKILL if it has not exited after ``grace`` seconds.
+
+    Returns the signal that ended it ("SIGTERM"/"SIGKILL"), None if it was not running.
+    """
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        if not alive(pid):
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        if wait_gone(pid, wait):
+            return sig.name
+    return "SIGKILL"
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Can a server bind ``host:port`` right now? (SO_REUSEADDR, as the engine uses.)"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def any_free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def who_listens(port: int) -> str | None:
+    """'pid 123 (redis-server)' for the listener on ``port``, when the OS lets us see it."""
+    try:
+        conns = psutil.net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        return None
+    for conn in conns:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+            if conn.pid is None:
+                return None
+            try:
+                return f"pid {conn.pid} ({psutil.Process(conn.pid).name()})"
+            except psutil.Error:
+                return f"pid {conn.pid}"
+    return None
+
+
+def log_tail(path: Path, lines: int = 20, *, offset: int = 0) -> list[str]:
+    """The last ``lines`` lines of a log file after byte ``offset`` (empty if none)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            tail = deque(handle, maxlen=lines)
+    except OSError:
+        return []
+    return [raw.decode("utf-8", "replace").rstrip("\r\n") for raw in tail]
+
+
+def engines_in(data_dir: Path, names: Sequence[str]) -> list[int]:
+    """Pids of engine processes whose working directory is ``data_dir``.
+
+    valkey/redis ``chdir`` into their ``dir``, so this finds an engine on our data
+    folder even when its state file was lost.
+    """
+    target = os.path.realpath(data_dir)
+    found: list[int] = []
+    for proc in psutil.process_iter(["pid", "name"]):
+        name = (proc.info.get("name") or "").lower()
+        if not any(n in name for n in names):
+            continue
+        try:
+            if os.path.realpath(proc.cwd()) == target and alive(proc.pid):
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found

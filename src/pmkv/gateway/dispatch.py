@@ -1,0 +1,241 @@
+"""Routing and command execution: HTTP request → engine command(s) → JSON reply."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from pmkv.gateway import paths, response
+from pmkv.gateway.auth import READONLY, Auth
+from pmkv.gateway.coerce import Command, EntryError, parse_batch, parse_command
+from pmkv.gateway.encode import entries_json, value_json
+from pmkv.gateway.errors import BadRequest, EngineUnavailable, GatewayError, MethodNotAllowed
+from pmkv.gateway.lua import ScriptAliases
+from pmkv.gateway.policy import refusal
+from pmkv.gateway.resp import Reply, RespError, pack, to_resp2
+
+if TYPE_CHECKING:
+    from pmkv.gateway.protocol import Request, Slot
+    from pmkv.gateway.server import GatewayState
+
+log = logging.getLogger("pmkv.gateway")
+
+_LUA = frozenset({b"eval", b"eval_ro", b"evalsha", b"evalsha_ro", b"script"})
+_PATH_METHODS = frozenset({b"GET", b"POST", b"PUT", b"HEAD"})
+_BODY_METHODS = frozenset({b"POST", b"PUT"})
+_OK = b"OK"
+
+
+class Dispatcher:
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state
+        self.engine = state.engine
+        self.auth = Auth(state.config.token, state.config.readonly_token)
+        self.aliases = ScriptAliases()
+
+    # --- entry point ------------------------------------------------------------
+    def handle(self, req: Request, slot: Slot) -> None:
+        try:
+            if req.method == b"POST" and req.url == b"/":  # the hot path: POST / [cmd]
+                access = self.auth.access(req.auth, None)
+                b64, resp2 = _format(req)
+                self.single(parse_command(req.body), access, b64, resp2, slot)
+            else:
+                self._route(req, slot)
+        except GatewayError as exc:
+            slot.error(exc)
+
+    def _route(self, req: Request, slot: Slot) -> None:
+        method = req.method
+        if method == b"OPTIONS":
+            slot.send(204, b"", extra=response.PREFLIGHT)
+            return
+        path, query = paths.split_target(req.url)
+        segs = paths.segments(path)
+        first = segs[0].lower() if segs else b""
+        if not segs and method in (b"GET", b"HEAD"):
+            slot.send(200, self.state.health_body())
+            return
+        if first == b"healthz" and len(segs) == 1:
+            self.spawn(self.state.healthz(slot))
+            return
+        reserved = first in (b"pipeline", b"multi-exec") and len(segs) == 1
+        if not segs or reserved:
+            access = self.auth.access(req.auth, paths.query_token(query))
+            if method != b"POST":
+                raise MethodNotAllowed(
+                    f"ERR method {method.decode()} not allowed on {path.decode()}", hint="use POST"
+                )
+            b64, resp2 = _format(req)
+            if not segs:
+                self.single(parse_command(req.body), access, b64, resp2, slot)
+            elif first == b"pipeline":
+                self.pipeline(parse_batch(req.body), access, b64, resp2, slot)
+            else:
+                if resp2:
+                    raise BadRequest("ERR resp2 format is not available for /multi-exec")
+                self.spawn(self.multi(parse_batch(req.body), access, b64, slot))
+            return
+        args, token = paths.query_args(query)
+        access = self.auth.access(req.auth, token)
+        if method not in _PATH_METHODS:
+            raise MethodNotAllowed(
+                f"ERR method {method.decode('latin-1')} not allowed",
+                hint="use GET, POST, PUT or HEAD",
+            )
+        if first in (b"subscribe", b"psubscribe", b"monitor"):
+            target = b"/".join(segs[1:])
+            self.spawn(self.state.streams.run(slot, first, target, access))
+            return
+        # The raw body is the value; query arguments follow it (POST /set/k?EX=100).
+        cmd = [*segs, req.body, *args] if req.body and method in _BODY_METHODS else segs + args
+        b64, resp2 = _format(req)
+        self.single(cmd, access, b64, resp2, slot)
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self.state.spawn(coro)
+
+    # --- commands ---------------------------------------------------------------
+    def prepare(self, cmd: Command, access: int) -> tuple[Reply | None, bytes | None]:
+        """(a reply given without the engine, or None; the SHA a SCRIPT LOAD must answer)."""
+        name = cmd[0].lower()
+        refused = refusal(name, cmd)
+        if refused is not None:
+            return (RespError(refused) if refused else _OK), None
+        if access == READONLY and not self.engine.commands.allowed_readonly(name, cmd):
+            return RespError(self.engine.commands.noperm(name)), None
+        if name in _LUA:
+            return None, self.aliases.rewrite(name, cmd)
+        return None, None
+
+    def single(self, cmd: Command, access: int, b64: bool, resp2: bool, slot: Slot) -> None:
+        local, override = self.prepare(cmd, access)
+
+        def done(reply: Any) -> None:
+            if isinstance(reply, RespError):
+                slot.send(400, response.error_body(reply.message))
+            elif isinstance(reply, GatewayError):
+                slot.error(reply)
+            else:
+                if override is not None and type(reply) is bytes:
+                    reply = override
+                if resp2:
+                    slot.send(200, to_resp2(reply), response.OCTETS)
+                else:
+                    slot.send(200, ('{"result":' + value_json(reply, b64) + "}").encode())
+
+        if local is not None:
+            done(local)
+        else:
+            self.engine.send(pack(cmd), 1, done)
+
+    def pipeline(
+        self, entries: list[Command | EntryError], access: int, b64: bool, resp2: bool, slot: Slot
+    ) -> None:
+        results: list[Reply] = [None] * len(entries)
+        positions: list[int] = []
+        parts: list[bytes] = []
+        overrides: dict[int, bytes] = {}
+        for i, entry in enumerate(entries):
+            if isinstance(entry, EntryError):
+                results[i] = RespError(entry.message)
+                continue
+            local, override = self.prepare(entry, access)
+            if local is not None:
+                results[i] = local
+                continue
+            if override is not None:
+                overrides[i] = override
+            positions.append(i)
+            parts.append(pack(entry))
+
+        def done(replies: Any) -> None:
+            if isinstance(replies, GatewayError):
+                slot.error(replies)
+                return
+            if len(positions) == 1:
+                replies = [replies]
+            for pos, reply in zip(positions, replies, strict=True):
+                results[pos] = (
+                    overrides[pos] if pos in overrides and type(reply) is bytes else reply
+                )
+            if resp2:
+                slot.send(200, b"".join(to_resp2(r) for r in results), response.OCTETS)
+            else:
+                slot.send(200, entries_json(results, b64).encode())
+
+        if positions:
+            self.engine.send(b"".join(parts), len(parts), done)
+        else:
+            done([])
+
+    async def multi(
+        self, entries: list[Command | EntryError], access: int, b64: bool, slot: Slot
+    ) -> None:
+        """MULTI ... EXEC on a dedicated connection; a refused entry discards it all."""
+        if not entries:
+            slot.send(200, b"[]")
+            return
+        commands: list[Command] = []
+        overrides: dict[int, bytes] = {}
+        for i, entry in enumerate(entries):
+            if isinstance(entry, EntryError):
+                slot.send(400, response.error_body(entry.message))
+                return
+            local, override = self.prepare(entry, access)
+            if local is not None:
+                if isinstance(local, RespError):
+                    slot.send(400, response.error_body(local.message))
+                    return
+                slot.send(400, response.error_body("ERR this command cannot run in /multi-exec"))
+                return
+            if override is not None:
+                overrides[i] = override
+            commands.append(entry)
+        pool = self.state.multi_pool
+        try:
+            conn = await pool.acquire()
+        except EngineUnavailable as exc:
+            slot.error(exc)
+            return
+        try:
+            replies = await conn.call([b"MULTI"], *commands, [b"EXEC"])
+        except EngineUnavailable as exc:
+            pool.release(conn)
+            slot.error(exc)
+            return
+        pool.release(conn)
+        executed = replies[-1]
+        if isinstance(executed, RespError):
+            slot.send(400, response.error_body(executed.message))
+        elif not isinstance(executed, list):
+            slot.send(400, response.error_body("EXECABORT Transaction discarded"))
+        else:
+            for i, override in overrides.items():
+                if type(executed[i]) is bytes:
+                    executed[i] = override
+            slot.send(200, entries_json(executed, b64).encode())
+
+
+def _format(req: Request) -> tuple[bool, bool]:
+    """(base64 on, resp2 on) from the request's headers."""
+    enc = req.encoding
+    b64 = enc is not None and enc.strip().lower() == b"base64"
+    fmt = req.fmt
+    if fmt is None:
+        return b64, False
+    fmt = fmt.strip().lower()
+    if fmt == b"json" or not fmt:
+        return b64, False
+    if fmt != b"resp2":
+        raise BadRequest(
+            f"ERR unsupported Upstash-Response-Format {fmt.decode('latin-1')!r}",
+            hint="use json or resp2",
+        )
+    if b64:
+        raise BadRequest(
+            "ERR Upstash-Response-Format resp2 cannot be combined with base64",
+            hint="drop the Upstash-Encoding header",
+        )
+    return False, True

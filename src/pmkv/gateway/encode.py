@@ -1,0 +1,75 @@
+"""Engine replies → the JSON the Upstash clients expect (§4 of the protocol spec).
+
+Written as string building rather than ``json.dumps`` of a converted tree: it is the
+hot path, and the only JSON values a RESP2 reply can produce are strings, integers,
+null and arrays, so the output is simple to build directly.
+"""
+
+from __future__ import annotations
+
+from binascii import b2a_base64
+from json.encoder import encode_basestring
+
+from pmkv.gateway.resp import Reply, RespError
+
+
+def json_string(text: str) -> str:
+    """A JSON string literal for ``text``."""
+    return str(encode_basestring(text))
+
+
+def _plain(reply: Reply) -> str:
+    if type(reply) is bytes:
+        return json_string(reply.decode("utf-8", "replace"))
+    if type(reply) is int:
+        return str(reply)
+    if reply is None:
+        return "null"
+    if isinstance(reply, list):
+        return "[" + ",".join([_plain(r) for r in reply]) + "]"
+    if isinstance(reply, RespError):  # nested inside an EVAL table: show its text
+        return json_string(reply.message)
+    return json_string(str(reply))
+
+
+def _b64(reply: Reply) -> str:
+    if type(reply) is bytes:
+        return '"' + b2a_base64(reply, newline=False).decode("ascii") + '"'
+    if type(reply) is int:
+        return str(reply)
+    if reply is None:
+        return "null"
+    if isinstance(reply, list):
+        return "[" + ",".join([_b64(r) for r in reply]) + "]"
+    if isinstance(reply, RespError):
+        return _b64(reply.message.encode("utf-8"))
+    return _b64(str(reply).encode("utf-8"))
+
+
+def value_json(reply: Reply, base64: bool) -> str:
+    """The JSON of a ``result`` value; a top-level ``OK`` stays raw under base64.
+
+    Strings inside arrays are all encoded, ``OK`` included: the JS client decodes
+    depth-1 array strings without the OK exception (spec §4.3).
+    """
+    if base64:
+        if reply == b"OK":
+            return '"OK"'
+        return _b64(reply)
+    return _plain(reply)
+
+
+def error_json(message: str) -> str:
+    """``{"error": message}``; error strings are never base64-encoded."""
+    return '{"error":' + json_string(message) + "}"
+
+
+def entry_json(reply: Reply, base64: bool) -> str:
+    """One ``{"result":...}`` or ``{"error":...}`` object."""
+    if isinstance(reply, RespError):
+        return error_json(reply.message)
+    return '{"result":' + value_json(reply, base64) + "}"
+
+
+def entries_json(replies: list[Reply], base64: bool) -> str:
+    return "[" + ",".join([entry_json(r, base64) for r in replies]) + "]"

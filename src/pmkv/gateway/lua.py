@@ -1,0 +1,82 @@
+"""Upstash's ``allow-key-locking`` Lua flag, which stock engines reject.
+
+``@upstash/ratelimit`` >= 2.1 starts its scripts with ``#!lua flags=allow-key-locking``.
+We drop that flag before EVAL / EVAL_RO / SCRIPT LOAD and remember which SHA1 the
+client computed (of the original text) so EVALSHA / EVALSHA_RO / SCRIPT EXISTS with
+that SHA1 reach the normalized script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+FLAG = b"allow-key-locking"
+_MAX_ALIASES = 10_000
+
+
+def sha1_hex(script: bytes) -> bytes:
+    return hashlib.sha1(script).hexdigest().encode("ascii")
+
+
+def normalize(script: bytes) -> bytes | None:
+    """The script without the flag, or None when there was nothing to strip."""
+    if not script.startswith(b"#!") or FLAG not in script:
+        return None
+    end = script.find(b"\n")
+    first, rest = (script, b"") if end < 0 else (script[:end], script[end:])
+    if FLAG not in first:
+        return None
+    words = first.split()
+    out = []
+    for word in words:
+        if word.startswith(b"flags="):
+            flags = [f for f in word[6:].split(b",") if f and f != FLAG]
+            if flags:
+                out.append(b"flags=" + b",".join(flags))
+        else:
+            out.append(word)
+    return b" ".join(out) + rest
+
+
+class ScriptAliases:
+    """SHA1 of the original script → SHA1 of the normalized one (bounded, per process)."""
+
+    def __init__(self) -> None:
+        self._alias: dict[bytes, bytes] = {}
+
+    def add(self, original: bytes, normalized: bytes) -> bytes:
+        """Remember the pair; return the original's SHA1."""
+        orig_sha = sha1_hex(original)
+        if len(self._alias) >= _MAX_ALIASES:
+            self._alias.pop(next(iter(self._alias)))
+        self._alias[orig_sha] = sha1_hex(normalized)
+        return orig_sha
+
+    def resolve(self, sha: bytes) -> bytes:
+        return self._alias.get(sha.lower(), sha)
+
+    def rewrite(self, name: bytes, cmd: list[bytes]) -> bytes | None:
+        """Rewrite ``cmd`` in place; return the SHA1 a SCRIPT LOAD must answer, if any.
+
+        ``name`` is the lower-case command name.
+        """
+        if name in (b"eval", b"eval_ro"):
+            if len(cmd) > 1:
+                fixed = normalize(cmd[1])
+                if fixed is not None:
+                    self.add(cmd[1], fixed)
+                    cmd[1] = fixed
+        elif name in (b"evalsha", b"evalsha_ro"):
+            if len(cmd) > 1 and self._alias:
+                cmd[1] = self.resolve(cmd[1])
+        elif name == b"script" and len(cmd) > 2:
+            sub = cmd[1].lower()
+            if sub == b"load":
+                fixed = normalize(cmd[2])
+                if fixed is not None:
+                    orig_sha = self.add(cmd[2], fixed)
+                    cmd[2] = fixed
+                    return orig_sha
+            elif sub == b"exists" and self._alias:
+                cmd[2:] = [self.resolve(s) for s in cmd[2:]]
+        return None

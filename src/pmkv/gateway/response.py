@@ -1,0 +1,95 @@
+"""HTTP/1.1 response bytes: status line, the headers every reply carries, body."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+
+from pmkv.gateway.encode import error_json
+
+JSON = b"application/json"
+OCTETS = b"application/octet-stream"
+
+_REASONS = {
+    100: b"Continue",
+    200: b"OK",
+    204: b"No Content",
+    400: b"Bad Request",
+    401: b"Unauthorized",
+    404: b"Not Found",
+    405: b"Method Not Allowed",
+    408: b"Request Timeout",
+    413: b"Payload Too Large",
+    431: b"Request Header Fields Too Large",
+    500: b"Internal Server Error",
+    503: b"Service Unavailable",
+}
+
+CORS = b"Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: upstash-sync-token\r\n"
+PREFLIGHT = (
+    b"Access-Control-Allow-Methods: GET, POST, PUT, HEAD, OPTIONS\r\n"
+    b"Access-Control-Allow-Headers: authorization, content-type, upstash-encoding, "
+    b"upstash-sync-token, upstash-response-format, upstash-telemetry-sdk, "
+    b"upstash-telemetry-runtime, upstash-telemetry-platform, cache-control, accept\r\n"
+    b"Access-Control-Max-Age: 86400\r\n"
+)
+
+# A fresh opaque sync token per response: random per process, then a counter. Clients
+# only echo it back; the engine is a single node, so every read already sees every write.
+_PREFIX = secrets.token_hex(6).encode("ascii")
+_counter = itertools.count(1)
+
+
+def sync_token() -> bytes:
+    return b"%s-%x" % (_PREFIX, next(_counter))
+
+
+def status_line(status: int) -> bytes:
+    return b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))
+
+
+def build(
+    status: int,
+    body: bytes,
+    *,
+    content_type: bytes = JSON,
+    close: bool = False,
+    head: bool = False,
+    extra: bytes = b"",
+) -> bytes:
+    """A complete response; ``head`` keeps Content-Length but drops the body."""
+    return b"%sContent-Type: %s\r\nContent-Length: %d\r\nupstash-sync-token: %s\r\n%s%s%s\r\n%s" % (
+        status_line(status),
+        content_type,
+        len(body),
+        sync_token(),
+        CORS,
+        extra,
+        b"Connection: close\r\n" if close else b"",
+        b"" if head else body,
+    )
+
+
+def error_body(message: str) -> bytes:
+    return error_json(message).encode("utf-8")
+
+
+def stream_head(content_type: bytes = b"text/event-stream") -> bytes:
+    """Headers of a chunked server-sent-events response."""
+    return (
+        b"%sContent-Type: %s\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
+        b"upstash-sync-token: %s\r\n%s\r\n"
+        % (
+            status_line(200),
+            content_type,
+            sync_token(),
+            CORS,
+        )
+    )
+
+
+def chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+LAST_CHUNK = b"0\r\n\r\n"

@@ -1,0 +1,312 @@
+"""Read a ``pm/`` tree into an :class:`Inventory` (records + anomalies); never writes.
+
+Validity follows the app's reader (``pmkv.store.records``). A record that fails is
+reported (file, reason, hint) and left out; everything else is kept byte-for-byte as
+``JSON.stringify`` of the parsed file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from pmkv.migrate import rules
+from pmkv.migrate.errors import SourceMissing
+from pmkv.migrate.inventory import (
+    Anomaly,
+    EpicInventory,
+    Inventory,
+    Kind,
+    ProjectInventory,
+    Record,
+)
+from pmkv.store import records
+from pmkv.store.codec import JsonValue, parse_json, to_js_json
+from pmkv.store.errors import InvalidJSONError
+from pmkv.store.keyspace import Keyspace
+
+Progress = Callable[[str, int, int], None]
+
+
+ROOT_FILES = {"people.json", "README.md"}
+_STRAY_HINT = "not data: move it out of pm/ or ignore this warning (it is not migrated)"
+
+
+class _Walker:
+    def __init__(self, inv: Inventory, ks: Keyspace, progress: Progress | None) -> None:
+        self.inv = inv
+        self.ks = ks
+        self.progress = progress
+        self.root = inv.pm_dir
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def note(self, severity: str, code: str, path: Path, reason: str, hint: str, **kw: str) -> None:
+        self.inv.anomalies.append(
+            Anomaly(severity, code, self.rel(path), reason, hint, **kw)  # type: ignore[arg-type]
+        )
+
+    def load(
+        self, path: Path, kind: Kind, key: str, project: str | None = None, epic: str | None = None
+    ) -> Record | None:
+        """Parse and validate one file; report and return None when it cannot be migrated."""
+        self.inv.files_read += 1
+        rel = self.rel(path)
+        try:
+            value = parse_json(path.read_bytes(), source=rel)
+        except InvalidJSONError as exc:
+            self.inv.anomalies.append(
+                Anomaly("error", "invalid-json", rel, exc.message, exc.hint or "", project=project)
+            )
+            self.inv.skipped[key] = rel
+            return None
+        except OSError as exc:
+            self.inv.anomalies.append(
+                Anomaly("error", "unreadable", rel, str(exc), "check permissions", project=project)
+            )
+            return None
+        problems = rules.problems(kind, value)
+        for fld, reason in problems:
+            self.inv.anomalies.append(
+                Anomaly(
+                    "error",
+                    "invalid-record",
+                    rel,
+                    f"{kind} fails the app's rules: {reason}",
+                    f"fix `{fld}` in the file; the app's reader rejects this record",
+                    field=fld,
+                    project=project,
+                )
+            )
+        if problems:
+            self.inv.skipped[key] = rel
+            return None
+        return Record(kind, key, rel, value, to_js_json(value), project, epic)
+
+
+def _dirs_and_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    dirs: list[Path] = []
+    files: list[Path] = []
+    with os.scandir(folder) as it:
+        for entry in it:
+            (dirs if entry.is_dir() else files).append(Path(entry.path))
+    return sorted(dirs), sorted(files)
+
+
+def discover(
+    pm_dir: Path,
+    projects: list[str] | None = None,
+    *,
+    keyspace: Keyspace | None = None,
+    progress: Progress | None = None,
+) -> Inventory:
+    """Inventory ``pm_dir`` (only ``projects`` when given; people.json always)."""
+    if not pm_dir.is_dir():
+        raise SourceMissing(
+            f"{pm_dir} is not a folder",
+            hint="pass the pm/ folder: `pmkv migrate path/to/pm`",
+        )
+    inv = Inventory(pm_dir=pm_dir, selected=sorted(set(projects)) if projects else None)
+    walker = _Walker(inv, keyspace or Keyspace.production(), progress)
+    dirs, files = _dirs_and_files(pm_dir)
+    names = [d.name for d in dirs if not d.name.startswith(".")]
+    if inv.selected:
+        missing = [p for p in inv.selected if p not in names]
+        if missing:
+            raise SourceMissing(
+                f"no project folder {', '.join(missing)} in {pm_dir}",
+                hint="projects found: " + (", ".join(names) or "none"),
+            )
+    for path in files:
+        if path.name not in ROOT_FILES:
+            walker.note("warning", "stray-file", path, "not a data file", _STRAY_HINT)
+    people = pm_dir / "people.json"
+    if people.is_file():
+        inv.people = walker.load(people, "people", walker.ks.people())
+        if inv.people is not None:
+            _check_people(walker, people, inv.people.value)
+    else:
+        walker.note(
+            "warning",
+            "missing-people",
+            people,
+            "there is no people.json",
+            "pm:people is not written; add pm/people.json if the app needs people",
+        )
+    total = len(names)
+    for done, directory in enumerate(d for d in dirs if not d.name.startswith(".")):
+        if directory.name in (inv.selected or [directory.name]):
+            inv.projects[directory.name] = _project(walker, directory)
+        elif (directory / "project.json").is_file():
+            # unselected projects still count for the projects list, unread
+            inv.all_valid_projects.append(directory.name)
+        if progress:
+            progress("discover", done + 1, total)
+    inv.all_valid_projects = sorted(
+        set(inv.all_valid_projects) | {p for p, pi in inv.projects.items() if pi.valid}
+    )
+    rules.check_duplicates(walker.inv)
+    return inv
+
+
+def _check_people(walker: _Walker, path: Path, value: JsonValue) -> None:
+    seen: set[str] = set()
+    for person in value if isinstance(value, list) else []:
+        pid = person.get("id") if isinstance(person, dict) else None
+        if isinstance(pid, str) and pid in seen:
+            walker.note(
+                "warning",
+                "duplicate-id",
+                path,
+                f"person id {pid!r} appears twice",
+                "keep one entry per person id",
+                field="id",
+            )
+        if isinstance(pid, str):
+            seen.add(pid)
+
+
+def _project(walker: _Walker, folder: Path) -> ProjectInventory:
+    name = folder.name
+    proj = ProjectInventory(name)
+    project_file = folder / "project.json"
+    dirs, files = _dirs_and_files(folder)
+    if not rules.valid_name(name):
+        walker.note(
+            "error",
+            "bad-name",
+            folder,
+            f"project folder name {name!r} cannot be a key",
+            "rename the folder (kebab-case, no ':' or spaces)",
+            project=name,
+        )
+        return proj
+    if project_file.is_file():
+        proj.record = walker.load(project_file, "project", walker.ks.project(name), name)
+    else:
+        walker.note(
+            "error",
+            "missing-project-json",
+            folder,
+            "project folder without project.json",
+            "add project.json (or move the folder out of pm/); nothing in it is migrated",
+            project=name,
+        )
+    for path in files:
+        if path.name == "people.json":
+            walker.note(
+                "warning",
+                "legacy-people",
+                path,
+                "per-project people.json (legacy)",
+                "the app only reads pm/people.json; this file is not migrated",
+                project=name,
+            )
+        elif path.name != "project.json":
+            walker.note("warning", "stray-file", path, "not a data file", _STRAY_HINT, project=name)
+    for directory in dirs:
+        if directory.name.startswith("."):
+            continue
+        proj.epics[directory.name] = _epic(walker, proj, directory)
+    if proj.record is not None:
+        _check_epic_ids(walker, proj, project_file)
+    return proj
+
+
+def _check_epic_ids(walker: _Walker, proj: ProjectInventory, project_file: Path) -> None:
+    value = proj.record.value if proj.record else None
+    listed = value.get("epicIds") if isinstance(value, dict) else None
+    listed_ids = [e for e in listed if isinstance(e, str)] if isinstance(listed, list) else []
+    for name, epic in proj.epics.items():
+        if epic.valid and name not in listed_ids:
+            walker.note(
+                "warning",
+                "epic-not-in-epicIds",
+                project_file,
+                f"epic folder {name!r} is not listed in project.epicIds",
+                "the app lists epics from pm:project:<p>:epics:list, so it is still migrated;"
+                " add it to epicIds to silence this",
+                field="epicIds",
+                project=proj.name,
+            )
+    for name in listed_ids:
+        if name not in proj.epics:
+            walker.note(
+                "warning",
+                "epicIds-without-folder",
+                project_file,
+                f"project.epicIds lists {name!r} but there is no such epic folder",
+                "remove it from epicIds or restore the folder",
+                field="epicIds",
+                project=proj.name,
+            )
+
+
+def _epic(walker: _Walker, proj: ProjectInventory, folder: Path) -> EpicInventory:
+    p, name = proj.name, folder.name
+    epic = EpicInventory(name)
+    dirs, files = _dirs_and_files(folder)
+    story_paths = [f for f in files if records.is_story_file(f.name)]
+    epic.story_files = len(story_paths)
+    for directory in dirs:
+        walker.note(
+            "warning", "stray-file", directory, "a folder inside an epic", _STRAY_HINT, project=p
+        )
+    for path in files:
+        if path.name != "epic.json" and path not in story_paths:
+            walker.note(
+                "warning",
+                "stray-file",
+                path,
+                "not epic.json and not a story file name",
+                "story files are named F-<ACR>-<nnn>.json or NFR-<ACR>-<nnn>.json; " + _STRAY_HINT,
+                project=p,
+            )
+    if not rules.valid_name(name):
+        walker.note(
+            "error",
+            "bad-name",
+            folder,
+            f"epic folder name {name!r} cannot be a key",
+            "rename the folder (kebab-case, no ':' or spaces)",
+            project=p,
+        )
+        return epic
+    epic_file = folder / "epic.json"
+    if not epic_file.is_file():
+        walker.note(
+            "error",
+            "missing-epic-json",
+            folder,
+            "epic folder without epic.json",
+            f"add epic.json; its {len(story_paths)} story file(s) are not migrated",
+            project=p,
+        )
+        return epic
+    epic.record = walker.load(epic_file, "epic", walker.ks.epic(p, name), p, name)
+    if epic.record is None or proj.record is None:
+        return epic
+    for path in story_paths:
+        sid = path.name[: -len(".json")]
+        record = walker.load(path, "story", walker.ks.story(p, name, sid), p, name)
+        if record is None:
+            continue
+        if not rules.story_id_matches(record.value, sid):
+            walker.note(
+                "error",
+                "id-mismatch",
+                path,
+                f"the story's id differs from its file name {sid!r}",
+                "rename the file to <id>.json or fix `id`; it is not migrated",
+                field="id",
+                project=p,
+            )
+            walker.inv.skipped[record.key] = record.path
+            continue
+        epic.stories[sid] = record
+    rules.check_story_ids(walker.inv, epic, {f.name[:-5] for f in story_paths}, p)
+    if walker.progress:
+        walker.progress("discover-stories", len(epic.stories), epic.story_files)
+    return epic

@@ -1,0 +1,124 @@
+"""The one boundary between the migration toolkit and the REST store.
+
+Everything goes through the official ``upstash-redis`` client (the same client the app
+uses in production); transport failures and store errors are translated here, once,
+into :class:`StoreUnreachable` / :class:`StoreRejected`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from upstash_redis import Redis
+from upstash_redis.errors import UpstashError
+
+from pmkv.migrate.errors import StoreRejected, StoreUnreachable
+
+# Keys per MGET/HMGET command and commands per /pipeline request: big enough that a
+# 100,000-story tree needs few round trips, small enough to keep each response a few MB.
+READ_CHUNK = 1000
+READS_PER_REQUEST = 5
+
+
+@contextmanager
+def _translated(url: str, what: str) -> Iterator[None]:
+    try:
+        yield
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout) as exc:
+        raise StoreUnreachable(
+            f"the KV store at {url} is unreachable while {what}: {exc}",
+            hint="start it with `pmkv up` (or check UPSTASH_REDIS_REST_URL), then re-run",
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise StoreUnreachable(
+            f"HTTP error talking to {url} while {what}: {exc}",
+            hint="check that UPSTASH_REDIS_REST_URL points at a running REST server",
+        ) from exc
+    except UpstashError as exc:
+        raise StoreRejected(
+            f"the KV store at {url} refused a command while {what}: {exc}",
+            hint="check UPSTASH_REDIS_REST_TOKEN (it must be the read-write token)",
+        ) from exc
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise StoreRejected(
+            f"the server at {url} did not answer like an Upstash REST API while {what}",
+            hint="check UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN",
+        ) from exc
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class KvStore:
+    """A thin, typed facade over ``upstash_redis.Redis`` with batched reads and writes."""
+
+    def __init__(self, url: str, token: str, *, retries: int = 0) -> None:
+        self.url = url.rstrip("/")
+        self._client = Redis(
+            self.url, token, rest_retries=retries, rest_retry_interval=0.2, allow_telemetry=False
+        )
+
+    def close(self) -> None:
+        self._client.close()  # type: ignore[no-untyped-call]
+
+    def __enter__(self) -> KvStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ping(self) -> bool:
+        with _translated(self.url, "sending PING"):
+            return bool(self._client.execute(["PING"]) == "PONG")
+
+    def pipeline(self, commands: Sequence[Sequence[Any]], what: str) -> list[Any]:
+        """Send ``commands`` in one ``/pipeline`` request and return the results in order."""
+        if not commands:
+            return []
+        with _translated(self.url, what):
+            pipe = self._client.pipeline()
+            for command in commands:
+                pipe.execute(list(command))
+            return list(pipe.exec())
+
+    def _batched_reads(self, commands: list[list[str]], what: str) -> list[Any]:
+        out: list[Any] = []
+        for start in range(0, len(commands), READS_PER_REQUEST):
+            for result in self.pipeline(commands[start : start + READS_PER_REQUEST], what):
+                out.extend(result)
+        return out
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        """GET every key (MGET in chunks, several chunks per request)."""
+        commands = [["MGET", *chunk] for chunk in _chunks(keys, READ_CHUNK)]
+        return self._batched_reads(commands, f"reading {len(keys)} keys")
+
+    def hget_many(self, hash_key: str, fields: Sequence[str]) -> list[str | None]:
+        """HMGET ``fields`` of ``hash_key`` in chunks."""
+        commands = [["HMGET", hash_key, *chunk] for chunk in _chunks(fields, READ_CHUNK)]
+        return self._batched_reads(commands, f"reading {len(fields)} fields of {hash_key}")
+
+    def hgetall(self, hash_key: str) -> dict[str, str]:
+        with _translated(self.url, f"reading {hash_key}"):
+            raw: Any = self._client.execute(["HGETALL", hash_key])
+        # the client already pairs HGETALL's flat reply into a dict
+        return {str(k): str(v) for k, v in dict(raw or {}).items()}
+
+    def scan(self, match: str, count: int = 10_000) -> list[str]:
+        """Every key matching ``match`` (SCAN, never KEYS: safe on a shared store)."""
+        keys: list[str] = []
+        cursor = "0"
+        with _translated(self.url, f"scanning {match}"):
+            while True:
+                reply: Any = self._client.execute(["SCAN", cursor, "MATCH", match, "COUNT", count])
+                cursor, batch = str(reply[0]), reply[1]
+                keys.extend(batch)
+                if cursor == "0":
+                    break
+        return sorted(set(keys))

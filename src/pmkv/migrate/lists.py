@@ -1,0 +1,79 @@
+"""The list keys, built from what is on disk, and the full set of expected key values.
+
+Rules (documented in docs/migrate.md):
+
+- ``pm:projects:list``: the project folders with a valid ``project.json``, sorted. With
+  ``--project``, the list already in KV is kept (order and all) and the selected projects
+  missing from it are appended, so a partial run never lists a project it did not write.
+- ``pm:project:<p>:epics:list``: the epic folders with a valid ``epic.json``, sorted by
+  folder name (``project.epicIds`` is only reported on: the app lists epics from here).
+- ``pm:project:<p>:epic:<e>:stories:list``: the ids of ``epic.storyIds`` (first
+  occurrence) whose file exists and is valid, in that order; then valid story files not
+  listed there, sorted by id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from pmkv.migrate.inventory import EpicInventory, Inventory
+from pmkv.store.codec import JsonValue, to_js_json
+from pmkv.store.keyspace import Keyspace
+
+
+def _json_list(names: Iterable[str]) -> JsonValue:
+    out: list[JsonValue] = list(names)
+    return out
+
+
+def story_order(epic: EpicInventory) -> list[str]:
+    value = epic.record.value if epic.record else None
+    listed = value.get("storyIds") if isinstance(value, dict) else None
+    order: list[str] = []
+    seen: set[str] = set()
+    for sid in listed if isinstance(listed, list) else []:
+        if isinstance(sid, str) and sid in epic.stories and sid not in seen:
+            order.append(sid)
+            seen.add(sid)
+    order.extend(sorted(sid for sid in epic.stories if sid not in seen))
+    return order
+
+
+def projects_list(inv: Inventory, current: str | None) -> list[str]:
+    """The projects list to write, given the list currently in KV (JSON text or None)."""
+    if inv.selected is None:
+        return list(inv.all_valid_projects)
+    try:
+        existing = json.loads(current) if current else []
+    except json.JSONDecodeError:
+        existing = []
+    kept = [p for p in existing if isinstance(p, str)] if isinstance(existing, list) else []
+    kept = list(dict.fromkeys(kept))
+    return kept + [p for p in inv.selected if inv.projects[p].valid and p not in kept]
+
+
+def expected_values(
+    inv: Inventory, ks: Keyspace, current_projects_list: str | None
+) -> dict[str, str]:
+    """Every key a run writes, with the exact text it must hold, in write order.
+
+    Records come before the lists that point at them, so a reader never finds a list
+    entry whose record is not there yet (a run killed midway leaves no dangling ids).
+    """
+    out: dict[str, str] = {}
+    for record in inv.records():
+        out[record.key] = record.text
+    for project in inv.projects.values():
+        if project.record is None:
+            continue
+        p = project.name
+        valid_epics = [e for e in project.epics.values() if e.valid]
+        for epic in valid_epics:
+            out[ks.stories_list(p, epic.name)] = to_js_json(_json_list(story_order(epic)))
+        epics_key = ks.epics_list(p)
+        if epics_key is not None:
+            out[epics_key] = to_js_json(_json_list(e.name for e in valid_epics))
+    if inv.all_valid_projects or inv.selected:
+        out[ks.projects_list()] = to_js_json(_json_list(projects_list(inv, current_projects_list)))
+    return out

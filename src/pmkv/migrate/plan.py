@@ -1,0 +1,86 @@
+"""The plan: what a run will do to each key, from the inventory and what the KV holds now.
+
+create: absent. unchanged: byte-identical. update: differs, and the KV value is one we
+wrote earlier (per the ledger), or a list we only extend. conflict: differs and someone
+else wrote it -- written only with ``force``. skip: the source record is invalid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pmkv.migrate.ledger import text_hash
+
+Action = Literal["create", "update", "unchanged", "conflict", "skip"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "conflict", "skip")
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    key: str
+    action: Action
+    write: bool
+    reason: str = ""
+
+
+@dataclass
+class Plan:
+    entries: list[PlanEntry]
+    values: dict[str, str]  # key -> the exact text to write
+    before: dict[str, str | None]  # key -> the KV value when planned
+    ledger_before: dict[str, str | None]
+    force: bool = False
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    def to_write(self) -> list[str]:
+        return [e.key for e in self.entries if e.write]
+
+    def counts(self) -> dict[str, int]:
+        found = Counter(e.action for e in self.entries)
+        return {action: found.get(action, 0) for action in ACTIONS}
+
+    @property
+    def conflicts(self) -> list[PlanEntry]:
+        return [e for e in self.entries if e.action == "conflict"]
+
+
+def _extends(old: str, new: str) -> bool:
+    """True when ``new`` is a JSON array that starts with all of array ``old``."""
+    try:
+        a, b = json.loads(old), json.loads(new)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(a, list) and isinstance(b, list) and b[: len(a)] == a
+
+
+def build_plan(
+    values: dict[str, str],
+    before: dict[str, str | None],
+    ledger: dict[str, str | None],
+    skipped: dict[str, str],
+    *,
+    list_keys: set[str],
+    force: bool = False,
+) -> Plan:
+    entries: list[PlanEntry] = []
+    hashes: dict[str, str] = {}
+    for key, text in values.items():
+        current = before.get(key)
+        hashes[key] = text_hash(text)
+        if current is None:
+            entries.append(PlanEntry(key, "create", True))
+        elif current == text:
+            entries.append(PlanEntry(key, "unchanged", False))
+        elif ledger.get(key) == text_hash(current):
+            entries.append(PlanEntry(key, "update", True, "the file changed since our last run"))
+        elif key in list_keys and _extends(current, text):
+            entries.append(PlanEntry(key, "update", True, "extends the list already in KV"))
+        else:
+            why = "the KV value differs from the file and was not written by pmkv"
+            entries.append(PlanEntry(key, "conflict", force, why + ("; --force" if force else "")))
+    for key, path in skipped.items():
+        entries.append(PlanEntry(key, "skip", False, f"{path} is invalid"))
+    return Plan(entries, values, before, ledger, force, hashes)

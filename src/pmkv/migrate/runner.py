@@ -1,0 +1,138 @@
+"""``migrate``: back up, discover, plan, write (journalled), verify, report.
+
+The dry run takes the very same path with a :class:`RecordingSink` and no journal, run
+folder or backup: it reads the KV (when one is given) and changes nothing anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pmkv.migrate import runs
+from pmkv.migrate.backup import BackupInfo, create_backup
+from pmkv.migrate.discover import discover
+from pmkv.migrate.errors import MigrateAborted
+from pmkv.migrate.journal import Journal
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.ledger import LEDGER_KEY
+from pmkv.migrate.lists import expected_values
+from pmkv.migrate.plan import Plan, build_plan
+from pmkv.migrate.report import render_markdown
+from pmkv.migrate.result import MigrateResult
+from pmkv.migrate.sink import DEFAULT_BATCH, KvSink, RecordingSink, Sink, apply_plan
+from pmkv.migrate.verify import verify
+from pmkv.store.keyspace import Keyspace
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class MigrateOptions:
+    pm_dir: Path
+    home: Path
+    projects: list[str] | None = None
+    dry_run: bool = False
+    force: bool = False
+    backup: bool = True
+    batch_size: int = DEFAULT_BATCH
+    keyspace: Keyspace = field(default_factory=Keyspace.production)
+    # asked with the plan before anything is written; False aborts (nothing written)
+    confirm: Callable[[Plan], bool] | None = None
+    verify: bool = True
+
+
+def migrate(
+    store: KvStore | None, options: MigrateOptions, progress: Progress | None = None
+) -> MigrateResult:
+    """Run one migration; ``store`` None only for a dry run against nothing (all creates)."""
+    if store is None and not options.dry_run:
+        raise ValueError("a real migration needs a store")
+    ks = options.keyspace
+    timings: dict[str, float] = {}
+    started = last = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        timings[name] = now - last
+        last = now
+
+    backup: BackupInfo | None = None
+    if options.backup and not options.dry_run:
+        backup = create_backup(options.pm_dir, options.home, progress)
+        lap("backup")
+    inv = discover(options.pm_dir, options.projects, keyspace=ks, progress=progress)
+    lap("discover")
+    pl_key = ks.projects_list()
+    current_pl = store.get_many([pl_key])[0] if store and inv.selected else None
+    values = expected_values(inv, ks, current_pl)
+    keys = list(values)
+    before_list = store.get_many(keys) if store else [None] * len(keys)
+    ledger_list = store.hget_many(LEDGER_KEY, keys) if store else [None] * len(keys)
+    list_keys = {k for k in keys if k not in {r.key for r in inv.records()}}
+    plan = build_plan(
+        values,
+        dict(zip(keys, before_list, strict=True)),
+        dict(zip(keys, ledger_list, strict=True)),
+        inv.skipped,
+        list_keys=list_keys,
+        force=options.force,
+    )
+    lap("plan")
+    if options.confirm is not None and not options.dry_run and not options.confirm(plan):
+        raise MigrateAborted("nothing was written", hint="re-run when ready")
+    run_id: str | None = None
+    meta: runs.RunMeta | None = None
+    journal: Journal | None = None
+    sink: Sink
+    if options.dry_run or store is None:
+        sink = RecordingSink()
+    else:
+        run_id = runs.new_run_id()
+        meta = runs.RunMeta(run_id, str(options.pm_dir.resolve()), store.url, inv.selected)
+        folder = runs.write_meta(options.home, meta)
+        journal = Journal(folder / runs.JOURNAL_FILE)
+        sink = KvSink(store, journal)
+    try:
+        stats = apply_plan(plan, sink, batch_size=options.batch_size, progress=progress)
+    except BaseException:
+        if meta is not None:  # the journal is complete up to the failure: rollback works
+            runs.write_meta(options.home, replace(meta, state="failed", finished_at=runs.now_iso()))
+        raise
+    finally:
+        if journal is not None:
+            journal.close()
+    lap("write")
+    result_verify = None
+    if store is not None and not options.dry_run and options.verify:
+        result_verify = verify(store, inv, ks, expected=values, progress=progress)
+        lap("verify")
+    timings["total"] = time.perf_counter() - started
+    result = MigrateResult(
+        run_id,
+        options.dry_run,
+        str(options.pm_dir),
+        store.url if store else None,
+        inv,
+        plan,
+        stats,
+        result_verify,
+        backup,
+        timings,
+    )
+    if meta is not None:
+        folder = runs.run_dir(options.home, meta.run_id)
+        result.report_path = str(folder / runs.REPORT_FILE)
+        (folder / runs.REPORT_FILE).write_text(render_markdown(result), encoding="utf-8")
+        (folder / runs.RESULT_FILE).write_text(
+            json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        runs.write_meta(
+            options.home,
+            replace(meta, state="complete", finished_at=runs.now_iso(), keys_written=stats.written),
+        )
+    return result

@@ -1,0 +1,95 @@
+"""Executing a plan: ONE code path, with interchangeable sinks.
+
+:func:`apply_plan` cuts the keys to write into batches and hands each to a sink. The
+:class:`KvSink` journals the batch's previous values (fsync'ed) and then sends the batch
+as one ``/pipeline`` request: ``SET`` per key plus one ``HSET`` of the ledger. The
+:class:`RecordingSink` (``--dry-run``) only records what would have been sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pmkv.migrate.journal import Journal, JournalEntry
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.ledger import LEDGER_KEY
+from pmkv.migrate.plan import Plan
+
+Progress = Callable[[str, int, int], None]
+DEFAULT_BATCH = 500
+
+
+class Sink(Protocol):
+    def write_batch(self, plan: Plan, keys: list[str]) -> None:
+        """Write ``keys`` (values from ``plan.values``)."""
+
+
+@dataclass
+class RecordingSink:
+    """Writes nothing; remembers every command it would have sent."""
+
+    commands: list[list[str]] = field(default_factory=list)
+    batches: int = 0
+
+    def write_batch(self, plan: Plan, keys: list[str]) -> None:
+        self.commands.extend(["SET", key, plan.values[key]] for key in keys)
+        self.commands.append(["HSET", LEDGER_KEY, *_ledger_args(plan, keys)])
+        self.batches += 1
+
+
+def _ledger_args(plan: Plan, keys: list[str]) -> list[str]:
+    args: list[str] = []
+    for key in keys:
+        args += [key, plan.hashes[key]]
+    return args
+
+
+class KvSink:
+    """Journal first (durably), then one pipelined request per batch."""
+
+    def __init__(self, store: KvStore, journal: Journal) -> None:
+        self.store = store
+        self.journal = journal
+
+    def write_batch(self, plan: Plan, keys: list[str]) -> None:
+        self.journal.record(
+            [
+                JournalEntry(
+                    key, plan.before.get(key), plan.ledger_before.get(key), plan.hashes[key]
+                )
+                for key in keys
+            ]
+        )
+        commands: list[list[str]] = [["SET", key, plan.values[key]] for key in keys]
+        commands.append(["HSET", LEDGER_KEY, *_ledger_args(plan, keys)])
+        self.store.pipeline(commands, f"writing a batch of {len(keys)} keys")
+
+
+@dataclass
+class WriteStats:
+    written: int
+    batches: int
+    seconds: float
+
+
+def apply_plan(
+    plan: Plan,
+    sink: Sink,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Progress | None = None,
+) -> WriteStats:
+    """Send every key the plan writes to ``sink``, in order, ``batch_size`` keys a batch."""
+    keys = plan.to_write()
+    started = time.perf_counter()
+    batches = 0
+    for start in range(0, len(keys), batch_size):
+        batch = keys[start : start + batch_size]
+        sink.write_batch(plan, batch)
+        batches += 1
+        if progress:
+            progress("write", start + len(batch), len(keys))
+    return WriteStats(len(keys), batches, time.perf_counter() - started)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +22,7 @@ def launch(
     record: Callable[[int, float], ProcessState],
     wait: Callable[[ProcessState], ProcessState],
     cwd: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> ProcessState:
     """Spawn ``argv``, record it in ``state_path``, and ``wait`` until it is ready.
 
@@ -32,7 +33,7 @@ def launch(
     pid = 0
     done = False
     try:
-        pid, created = process.spawn(argv, log_path, cwd=cwd)
+        pid, created = process.spawn(argv, log_path, cwd=cwd, extra_env=extra_env)
         state = record(pid, created)
         save_state(state_path, state)
         state = wait(state)

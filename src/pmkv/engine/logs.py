@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from pmkv.engine import process
 from pmkv.engine.config import layout
@@ -16,9 +17,12 @@ def log_lines(settings: Settings, lines: int = 50) -> list[str]:
 
 
 def follow(settings: Settings, poll: float = 0.25) -> Iterator[str]:
-    """Yield lines appended to the engine log from now on (until the caller stops)."""
+    """Yield lines appended to the engine log after this call (until the caller stops)."""
     path = layout(settings).engine_log
-    offset = path.stat().st_size if path.exists() else 0
+    return _follow(path, path.stat().st_size if path.exists() else 0, poll)
+
+
+def _follow(path: Path, offset: int, poll: float) -> Iterator[str]:
     pending = b""
     while True:
         try:

@@ -24,6 +24,7 @@ from pmkv.engine.errors import StartFailed
 # (no zombies, no "still running" warnings) when a later call in the same process
 # stops them, as tests and `pmkv up` followed by `down` in one process do.
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+_EXIT_CODES: dict[int, int] = {}  # reaped children: pid -> exit status
 
 
 def spawn(
@@ -31,12 +32,13 @@ def spawn(
     log_path: Path,
     *,
     cwd: Path | None = None,
-    env: Mapping[str, str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> tuple[int, float]:
     """Start ``argv`` detached from our terminal, output appended to ``log_path``.
 
     ``start_new_session`` puts it in its own session, so Ctrl-C in the terminal that
-    ran ``pmkv up`` does not reach it. Returns (pid, psutil create_time).
+    ran ``pmkv up`` does not reach it. The child inherits our environment plus
+    ``extra_env``. Returns (pid, psutil create_time).
     """
     try:
         with log_path.open("ab") as log:
@@ -46,7 +48,7 @@ def spawn(
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=cwd,
-                env=dict(env) if env is not None else None,
+                env={**os.environ, **extra_env} if extra_env else None,
                 start_new_session=True,
                 close_fds=True,
             )
@@ -67,8 +69,10 @@ def alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie counts as gone; our own zombies are reaped)."""
     child = _CHILDREN.get(pid)
     if child is not None:
-        if child.poll() is not None:
+        code = child.poll()
+        if code is not None:
             _CHILDREN.pop(pid, None)
+            _EXIT_CODES[pid] = code
             return False
         return True
     try:
@@ -80,7 +84,7 @@ def alive(pid: int) -> bool:
 def exit_code(pid: int) -> int | None:
     """The exit status of a child of ours that has ended, if we know it."""
     child = _CHILDREN.get(pid)
-    return None if child is None else child.poll()
+    return child.poll() if child is not None else _EXIT_CODES.get(pid)
 
 
 def is_ours(pid: int, create_time: float, names: Sequence[str]) -> bool:

@@ -131,9 +131,12 @@ def _start_gateway(
             hint="choose another port with PMKV_PORT or `pmkv up --port`",
         )
     argv = [sys.executable, "-m", "pmkv", "serve", "--host", HOST, "--port", str(port)]
-    argv += ["--engine-url", engine.url, "--token", token]
+    argv += ["--engine-url", engine.url]
+    # Tokens go through the environment, not argv: any local user can read a
+    # command line (ps), only the owner can read a process's environment.
+    secrets_env = {"PMKV_TOKEN": token}
     if settings.readonly_token:
-        argv += ["--readonly-token", settings.readonly_token]
+        secrets_env["PMKV_READONLY_TOKEN"] = settings.readonly_token
     log = where.gateway_log
     offset = log.stat().st_size if log.exists() else 0
     say(f"starting the gateway on {rest_url(port)}")
@@ -145,8 +148,7 @@ def _start_gateway(
             create_time=created,
             started_at=now_iso(),
             log_path=str(log),
-            # The token stays out of the state file; its fingerprint is enough.
-            command=[arg if arg != token else "<token>" for arg in argv],
+            command=argv,
             engine_port=engine.port,
             token_sha256=fingerprint(token),
         )
@@ -155,7 +157,7 @@ def _start_gateway(
         _wait_gateway(state.pid, port, where, offset)
         return state
 
-    return launch(argv, log, where.gateway_state, record=record, wait=ready)
+    return launch(argv, log, where.gateway_state, record=record, wait=ready, extra_env=secrets_env)
 
 
 def _wait_gateway(pid: int, port: int, where: Layout, offset: int) -> None:

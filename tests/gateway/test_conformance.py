@@ -168,7 +168,7 @@ def test_wrong_arity_is_400_with_the_engine_error(
     assert error == "ERR wrong number of arguments for 'set' command"
     with pytest.raises(redis.ResponseError) as direct:
         engine_client.execute_command("SET", key)
-    assert error == str(direct.value)
+    assert error.endswith(str(direct.value))  # redis-py drops the "ERR " prefix
 
 
 def test_unknown_command_is_400(call: Call) -> None:
@@ -322,7 +322,7 @@ def test_missing_token_is_401_json(anon: httpx.Client, key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "authorization", ["Bearer wrong-token", "Bearer ", "Bearer undefined", "Basic abc", "wrong"]
+    "authorization", ["Bearer wrong-token", "Bearer", "Bearer undefined", "Basic abc", "wrong"]
 )
 def test_wrong_token_is_401_json(
     anon: httpx.Client, gateway: RunningGateway, key: str, authorization: str

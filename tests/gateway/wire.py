@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
 import socket
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,3 +139,68 @@ def assert_json_error(response: httpx.Response | RawResponse) -> str:
     content_type = response.headers.get("content-type", "")
     assert content_type.startswith("application/json"), content_type
     return str(body["error"])
+
+
+class SseStream:
+    """One server-sent-events request, read line by line on a background thread.
+
+    A thread (rather than httpx's iterator in the test) lets a test wait for the next
+    line with a timeout, and close the stream from outside like an aborted fetch.
+    """
+
+    def __init__(self, base_url: str, path: str, headers: dict[str, str]) -> None:
+        self.client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(10.0, read=None))
+        sent = {
+            "Accept": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "Content-Type": "application/json",
+            **headers,
+        }
+        request = self.client.build_request("POST", path, content=b"[]", headers=sent)
+        self.response = self.client.send(request, stream=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.closed = False
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        try:
+            for line in self.response.iter_lines():
+                self.lines.put(line)
+        except (httpx.HTTPError, OSError, RuntimeError, ValueError):
+            pass  # closed from outside, or the server went away
+        finally:
+            self.lines.put(None)
+
+    def next_line(self, timeout: float = 5.0) -> str | None:
+        """The next line (``None`` once the stream has ended)."""
+        return self.lines.get(timeout=timeout)
+
+    def next_data(self, timeout: float = 5.0) -> str:
+        """The payload of the next ``data:`` line, skipping comments and blank lines."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("no data line in time")
+            line = self.next_line(remaining)
+            if line is None:
+                raise ConnectionError("the event stream ended")
+            if line.startswith("data: "):
+                return line[len("data: ") :]
+
+    def close(self) -> None:
+        """Drop the connection, as a browser or Node does when a fetch is aborted."""
+        if self.closed:
+            return
+        self.closed = True
+        # Closing a socket another thread is blocked on does not wake it, and the kernel
+        # keeps the connection open; shutdown() sends the FIN and ends the pump's recv.
+        stream = self.response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.thread.join(timeout=5)
+        self.response.close()
+        self.client.close()

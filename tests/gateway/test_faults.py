@@ -1,0 +1,192 @@
+"""Engine faults and shutdown: the gateway answers JSON 5xx while its engine is down,
+recovers without a restart, and drains in-flight requests on SIGTERM.
+
+These tests start their own engine and gateway (tests/support helpers), because they
+stop the engine and the gateway on purpose.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.gateway.wire import SseStream, assert_json_error
+from tests.support.engine import RunningEngine, engine_binary, run_engine
+from tests.support.gateway import RunningGateway, run_gateway
+from tests.support.ports import wait_for_port
+
+
+def start_engine(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    """Start an engine on a given port (to bring a stopped one back at the same address)."""
+    proc = subprocess.Popen(
+        [
+            str(engine_binary()),
+            "--port", str(port),
+            "--bind", "127.0.0.1",
+            "--dir", str(data_dir),
+            "--save", "",
+            "--appendonly", "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_for_port(port)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def own_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
+    with run_engine(tmp_path_factory.mktemp("fault-engine")) as running:
+        yield running
+        # run_engine stops only the process it started; the tests may have replaced it.
+        stop(running.process)
+
+
+@pytest.fixture(autouse=True)
+def engine_is_up(own_engine: RunningEngine, tmp_path: Path) -> None:
+    """Bring the engine back if an earlier test failed while it was stopped."""
+    if own_engine.process.poll() is not None:
+        own_engine.process = start_engine(own_engine.port, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def own_gateway(
+    own_engine: RunningEngine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningGateway]:
+    with run_gateway(own_engine.url, tmp_path_factory.mktemp("fault-gateway")) as running:
+        yield running
+
+
+def client_for(gateway: RunningGateway) -> httpx.Client:
+    return httpx.Client(
+        base_url=gateway.url,
+        headers={"Authorization": f"Bearer {gateway.token}", "Upstash-Encoding": "base64"},
+        timeout=10.0,
+    )
+
+
+def wait_for_pong(client: httpx.Client, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            # The clients here ask for base64, so PONG comes back encoded.
+            if client.post("/", json=["PING"]).json() == {"result": "UE9ORw=="}:
+                return True
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def test_engine_down_is_json_503_then_recovers_without_restart(
+    own_engine: RunningEngine, own_gateway: RunningGateway, tmp_path: Path
+) -> None:
+    with client_for(own_gateway) as client:
+        assert client.post("/", json=["SET", "fault:k", "before"]).json() == {"result": "OK"}
+        healthy = client.get("/healthz")
+        assert healthy.status_code == 200
+
+        stop(own_engine.process)
+
+        started = time.monotonic()
+        down = client.post("/", json=["GET", "fault:k"])
+        assert time.monotonic() - started < 8, "the gateway hung on a dead engine"
+        assert 500 <= down.status_code < 600
+        assert_json_error(down)
+        assert down.headers.get("upstash-sync-token")
+
+        pipe = client.post("/pipeline", json=[["GET", "fault:k"], ["PING"]])
+        assert pipe.status_code >= 500 or all("error" in entry for entry in pipe.json())
+        assert "error" in pipe.text
+        tx = client.post("/multi-exec", json=[["GET", "fault:k"]])
+        assert 500 <= tx.status_code < 600
+        assert_json_error(tx)
+        path_style = client.get("/get/fault:k")
+        assert 500 <= path_style.status_code < 600
+        assert_json_error(path_style)
+        sub = client.post(
+            "/subscribe/fault-ch", content=b"[]", headers={"Accept": "text/event-stream"}
+        )
+        assert 500 <= sub.status_code < 600
+        assert_json_error(sub)
+
+        unhealthy = client.get("/healthz")
+        assert unhealthy.status_code != 200 or unhealthy.content != healthy.content
+        assert client.get("/").status_code == 200, "the gateway itself must stay up"
+
+        own_engine.process = start_engine(own_engine.port, tmp_path)
+        assert wait_for_pong(client), "the gateway did not reconnect to the engine"
+        assert client.post("/", json=["SET", "fault:k", "after"]).json() == {"result": "OK"}
+        assert client.post("/", json=["GET", "fault:k"]).json() == {"result": "YWZ0ZXI="}
+        assert client.post("/pipeline", json=[["INCR", "fault:n"]]).json() == [{"result": 1}]
+        assert client.post("/multi-exec", json=[["INCR", "fault:n"]]).json() == [{"result": 2}]
+        assert client.get("/healthz").status_code == 200
+
+    stream = SseStream(
+        own_gateway.url, "/subscribe/fault-ch", {"Authorization": f"Bearer {own_gateway.token}"}
+    )
+    try:
+        assert stream.next_data() == "subscribe,fault-ch,1"
+    finally:
+        stream.close()
+
+
+def test_engine_down_twice_recovers_twice(
+    own_engine: RunningEngine, own_gateway: RunningGateway, tmp_path: Path
+) -> None:
+    with client_for(own_gateway) as client:
+        for _ in range(2):
+            assert wait_for_pong(client)
+            stop(own_engine.process)
+            assert 500 <= client.post("/", json=["PING"]).status_code < 600
+            own_engine.process = start_engine(own_engine.port, tmp_path)
+            assert wait_for_pong(client)
+
+
+SLOW_SCRIPT = """
+local t0 = redis.call('TIME')
+local start = t0[1] * 1000000 + t0[2]
+repeat
+  local t = redis.call('TIME')
+until (t[1] * 1000000 + t[2]) - start > 800000
+return 'done'
+"""
+
+
+def test_sigterm_drains_in_flight_requests(
+    own_engine: RunningEngine, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with run_gateway(own_engine.url, tmp_path_factory.mktemp("drain")) as gateway:
+        with client_for(gateway) as probe:
+            assert wait_for_pong(probe)
+        replies: list[httpx.Response] = []
+
+        def slow() -> None:
+            with client_for(gateway) as client:
+                replies.append(client.post("/", json=["EVAL", SLOW_SCRIPT, 0]))
+
+        worker = threading.Thread(target=slow)
+        worker.start()
+        time.sleep(0.3)
+        gateway.process.send_signal(signal.SIGTERM)
+        worker.join(timeout=15)
+        assert replies, "the in-flight request got no answer"
+        assert replies[0].status_code == 200
+        assert replies[0].json() == {"result": "ZG9uZQ=="}
+        assert gateway.process.wait(timeout=10) is not None

@@ -221,9 +221,19 @@ class Engine:
 
     async def _reconnect(self) -> None:
         try:
-            conn = await open_connection(self.address, self.connect_timeout)
-            await self.commands.load(conn)
-        except EngineUnavailable as exc:
+            # One deadline for connect + handshake + COMMAND: an engine that accepts
+            # but never answers (shutting down, overloaded) must not hold requests.
+            conn = await asyncio.wait_for(self._open(), self.connect_timeout)
+        except (EngineUnavailable, TimeoutError) as caught:
+            exc = (
+                caught
+                if isinstance(caught, EngineUnavailable)
+                else EngineUnavailable(
+                    f"ERR the engine at {self.address.describe()} did not answer in time",
+                    hint="check the engine's health (pmkv redis status)",
+                )
+            )
+            log.debug("engine connect failed: %s", exc.message)
             self.last_error = exc.message
             queued, self._queued = self._queued, []
             for _, _, callback in queued:
@@ -236,6 +246,15 @@ class Engine:
         for payload, n, callback in queued:
             conn.send(payload, n, callback)
         log.info("connected to the engine at %s", self.address.describe())
+
+    async def _open(self) -> RespConnection:
+        conn = await open_connection(self.address, self.connect_timeout)
+        try:
+            await self.commands.load(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _lost(self, conn: RespConnection) -> None:
         if self._conn is conn:

@@ -113,7 +113,9 @@ class Streams:
         loop = asyncio.get_running_loop()
         ends = {http.lost, engine_lost, self.stopping}
         while True:
-            done, _ = await asyncio.wait(ends, timeout=cfg.sse_keepalive)
+            done, _ = await asyncio.wait(
+                ends, timeout=cfg.sse_keepalive, return_when=asyncio.FIRST_COMPLETED
+            )
             if done or http.closed or http.transport is None:
                 return
             paused = http.write_paused_since

@@ -1,0 +1,86 @@
+"""verify: both directions, JSON-pointer differences, list keys, counts, sampling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redis
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pmkv.migrate.diff import json_diff
+from pmkv.migrate.discover import discover
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.runner import MigrateOptions, migrate
+from pmkv.migrate.verify import verify
+from pmkv.store.keyspace import Keyspace
+
+KS = Keyspace.production()
+P = "healthcare-platform"
+
+
+def test_verify_finds_every_kind_of_difference(
+    pm_copy: Path, home: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    migrate(store, MigrateOptions(pm_copy, home))
+    inv = discover(pm_copy)
+    assert verify(store, inv, KS).ok
+    story = KS.story(P, "zsdzsd", "F-ZSDZSD-001")
+    clean_engine.set(story, clean_engine.get(story).replace(b'"status":"done"', b'"status":"todo"'))  # type: ignore[union-attr]
+    clean_engine.delete(KS.story(P, "zsdzsd", "F-ZSDZSD-002"))
+    clean_engine.set(KS.story(P, "zsdzsd", "F-ZSDZSD-777"), "{}")
+    clean_engine.set(KS.stories_list(P, "test-epic"), '["F-TESEPI-002","F-TESEPI-001"]')
+    result = verify(store, inv, KS)
+    assert not result.ok
+    found = {d.key: d for d in result.differences}
+    assert found[story].kind == "changed"
+    assert found[story].paths == ["/status"]
+    assert found[story].file == f"{P}/zsdzsd/F-ZSDZSD-001.json"
+    assert found[KS.story(P, "zsdzsd", "F-ZSDZSD-002")].kind == "missing"
+    assert found[KS.story(P, "zsdzsd", "F-ZSDZSD-777")].kind == "extra"
+    assert found[KS.stories_list(P, "test-epic")].paths == ["/0", "/1"]
+    (counts,) = result.counts
+    assert counts.files["stories"] == 49
+    assert counts.kv["stories"] == 49
+    assert result.as_dict()["ok"] is False
+
+
+def test_key_order_difference_is_reported(
+    pm_copy: Path, home: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    migrate(store, MigrateOptions(pm_copy, home))
+    clean_engine.set("pm:people", b'[{"name":"Smrita Singh","id":"person-001"}]')
+    result = verify(store, discover(pm_copy), KS)
+    diff = next(d for d in result.differences if d.key == "pm:people")
+    assert "/0/email" in diff.paths
+
+
+def test_sample_checks_n_records_plus_every_list(pm_copy: Path, home: Path, store: KvStore) -> None:
+    migrate(store, MigrateOptions(pm_copy, home))
+    result = verify(store, discover(pm_copy), KS, sample=5, seed=1)
+    assert result.ok
+    assert result.checked == 5 + 7
+
+
+def test_same_content_in_another_order_is_a_difference() -> None:
+    assert json_diff({"a": 1, "b": 2}, {"b": 2, "a": 1}) == ["/"]
+    assert json_diff({"a/b": {"c~": 1}}, {"a/b": {"c~": 2}}) == ["/a~1b/c~0"]
+    assert json_diff([1, True], [1, 1]) == ["/1"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(json_values, json_values)
+def test_diff_is_empty_exactly_when_values_are_identical(a: object, b: object) -> None:
+    import json
+
+    same = json.dumps(a) == json.dumps(b)
+    assert (json_diff(a, b) == []) == same  # type: ignore[arg-type]
+    assert json_diff(a, a) == []  # type: ignore[arg-type]

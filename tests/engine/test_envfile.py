@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from dotenv import dotenv_values
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmkv.engine.envfile import merge_env_file
@@ -43,6 +43,7 @@ def test_merge_creates_the_file(tmp_path: Path) -> None:
     assert again.added == again.updated == ()
 
 
+@settings(max_examples=50)
 @given(
     st.dictionaries(
         st.from_regex(r"[A-Z_][A-Z0-9_]{0,15}", fullmatch=True),

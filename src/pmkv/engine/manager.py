@@ -124,7 +124,7 @@ def live_state(where: Layout) -> tuple[ProcessState | None, list[str]]:
     if process.alive(state.pid):
         reason = f"pid {state.pid} recorded in {path} now belongs to another program"
     user = process.who_listens(state.port)
-    if not process.port_free(state.port):
+    if not process.port_free(state.port, settle=0.0):
         reason += f"; port {state.port} is now used by {user or 'another program'}"
     notes.append(f"{reason}; removed the stale state")
     return None, notes
@@ -139,7 +139,7 @@ def running(settings: Settings) -> EngineInfo | None:
 
 def _choose_port(settings: Settings, notes: list[str]) -> int:
     wanted = default_port(settings)
-    if process.port_free(wanted):
+    if process.port_free(wanted, settle=1.0):
         return wanted
     user = process.who_listens(wanted) or "another program"
     if settings.engine_port is not None:

@@ -125,15 +125,26 @@ def terminate(pid: int, *, grace: float = 10.0) -> str | None:
     return "SIGKILL"
 
 
-def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    """Can a server bind ``host:port`` right now? (SO_REUSEADDR, as the engine uses.)"""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
+def port_free(port: int, host: str = "127.0.0.1", *, settle: float = 3.0) -> bool:
+    """Can a server bind ``host:port``? (SO_REUSEADDR, as the engine and gateway use.)
+
+    A port whose owner was just killed can stay unbindable for a moment while the
+    kernel tears the dead process's sockets down (its listener may even still take
+    connections). Unless a live process is seen listening there, wait up to
+    ``settle`` seconds for it rather than call it busy.
+    """
+    deadline = time.monotonic() + settle
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+                return True
+            except OSError:
+                pass
+        if time.monotonic() > deadline or who_listens(port) is not None:
             return False
-    return True
+        time.sleep(0.05)
 
 
 def any_free_port(host: str = "127.0.0.1") -> int:

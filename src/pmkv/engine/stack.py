@@ -203,13 +203,14 @@ def up(settings: Settings, progress: Progress | None = None) -> StackInfo:
         try:
             gateway = _live_gateway(where, notes)
             already = gateway is not None and engine.already_running
+            reason = None
             if gateway is not None and not _matches(gateway, settings, engine, token):
-                say(f"restarting the gateway (pid {gateway.pid}): its configuration changed")
-                process.terminate(gateway.pid)
-                clear_state(where.gateway_state)
-                gateway, already = None, False
-            if gateway is not None and not answers(gateway.port):
-                say(f"restarting the gateway (pid {gateway.pid}): it does not answer")
+                reason = "its configuration changed"
+            elif gateway is not None and not answers(gateway.port):
+                reason = "it does not answer"
+            if gateway is not None and reason is not None:
+                notes.append(f"restarted the gateway (pid {gateway.pid}): {reason}")
+                say(notes[-1])
                 process.terminate(gateway.pid)
                 clear_state(where.gateway_state)
                 gateway, already = None, False

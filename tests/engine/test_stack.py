@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import urllib.request
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import psutil
+import pytest
+from upstash_redis import Redis as Upstash
+
+from pmkv.engine import stack
+from pmkv.engine.config import layout
+from pmkv.engine.errors import PortBusy, StartFailed
+from pmkv.settings import Settings
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _get_root(url: str) -> int:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url + "/", timeout=5) as reply:
+        return int(reply.status)
+
+
+def test_up_serves_the_official_client_and_down_leaves_nothing(
+    settings: Settings, leftovers: Callable[[Path], list[psutil.Process]]
+) -> None:
+    info = stack.up(settings)
+    assert info.rest_url == f"http://127.0.0.1:{settings.gateway_port}"
+    assert info.engine_port == settings.engine_port
+    assert _get_root(info.rest_url) == 200
+    env = dict(line.split("=", 1) for line in info.env_lines())
+    assert env == {
+        "UPSTASH_REDIS_REST_URL": info.rest_url,
+        "UPSTASH_REDIS_REST_TOKEN": info.token,
+        "USE_LOCAL_KV": "true",
+    }
+    client = Upstash(url=env["UPSTASH_REDIS_REST_URL"], token=env["UPSTASH_REDIS_REST_TOKEN"])
+    assert client.set("pm:project:demo", "ünïcode ✓") is True
+    assert client.get("pm:project:demo") == "ünïcode ✓"
+    # The token is not on any command line (ps shows those to every user).
+    assert all(info.token not in arg for arg in psutil.Process(info.gateway_pid).cmdline())
+
+    result = stack.down(settings)
+    assert result.gateway_pid == info.gateway_pid
+    assert result.engine.pid == info.engine_pid
+    assert _gone(info.gateway_pid)
+    assert _gone(info.engine_pid)
+    assert leftovers(settings.home) == []
+    assert not layout(settings).gateway_state.exists()
+    assert not layout(settings).engine_state.exists()
+
+
+def test_up_is_idempotent_and_data_survives_down_up(settings: Settings) -> None:
+    first = stack.up(settings)
+    again = stack.up(settings)
+    assert again.already_running
+    assert (again.gateway_pid, again.engine_pid, again.token) == (
+        first.gateway_pid,
+        first.engine_pid,
+        first.token,
+    )
+    Upstash(url=first.rest_url, token=first.token).set("kept", "yes")
+    stack.down(settings)
+    later = stack.up(settings)
+    assert later.token == first.token  # kept in <home>/token
+    assert later.gateway_pid != first.gateway_pid
+    assert Upstash(url=later.rest_url, token=later.token).get("kept") == "yes"
+
+
+def test_a_busy_gateway_port_is_named_and_nothing_is_left(
+    settings: Settings, leftovers: Callable[[Path], list[psutil.Process]]
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", settings.gateway_port))
+        sock.listen()
+        with pytest.raises(PortBusy) as caught:
+            stack.up(settings)
+    assert str(settings.gateway_port) in caught.value.message
+    assert caught.value.hint is not None
+    assert "PMKV_PORT" in caught.value.hint
+    assert "--port" in caught.value.hint
+    assert leftovers(settings.home) == []  # the engine this call started is stopped again
+    assert not layout(settings).engine_state.exists()
+
+
+def test_a_gateway_dying_at_start_shows_its_log(settings: Settings) -> None:
+    # The gateway refuses equal read-write and read-only tokens, and exits.
+    broken = replace(settings, token="same-token-123", readonly_token="same-token-123")
+    with pytest.raises(StartFailed) as caught:
+        stack.up(broken)
+    assert "gateway exited during start" in caught.value.message
+    assert "read-only token" in caught.value.message
+    assert not layout(settings).gateway_state.exists()
+
+
+def test_a_killed_gateway_is_restarted_by_up(settings: Settings) -> None:
+    first = stack.up(settings)
+    os.kill(first.gateway_pid, signal.SIGKILL)
+    again = stack.up(settings)
+    assert again.gateway_pid != first.gateway_pid
+    assert again.engine_pid == first.engine_pid
+    assert not again.already_running
+    assert any(str(first.gateway_pid) in note for note in again.notes)
+    assert _get_root(again.rest_url) == 200
+
+
+def test_a_new_port_or_token_restarts_only_the_gateway(settings: Settings) -> None:
+    first = stack.up(settings)
+    moved = replace(settings, token="a-brand-new-token-42")
+    again = stack.up(moved)
+    assert again.gateway_pid != first.gateway_pid
+    assert again.engine_pid == first.engine_pid
+    assert again.token == "a-brand-new-token-42"
+    assert Upstash(url=again.rest_url, token=again.token).set("k", "v") is True
+    assert _gone(first.gateway_pid)
+
+
+def test_env_reports_whether_the_stack_is_up(settings: Settings) -> None:
+    before = stack.stack_env(settings)
+    assert not before.running
+    assert before.values["UPSTASH_REDIS_REST_URL"] == f"http://127.0.0.1:{settings.gateway_port}"
+    info = stack.up(settings)
+    during = stack.stack_env(settings)
+    assert during.running
+    assert during.values == info.env()
+    stack.down(settings)
+    assert not stack.stack_env(settings).running

@@ -1,0 +1,287 @@
+"""KVStore: the production keyspace through the official ``upstash-redis`` client.
+
+Values are written with SET as ``to_js_json`` text (what ``@upstash/redis`` writes). List
+keys stay JSON arrays; they change only inside Lua scripts (:mod:`pmkv.store.kvscripts`)
+so concurrent writers never lose an entry. Records change by compare-and-set on their
+exact text (retrying on conflict), so a read-modify-write never overwrites someone
+else's change. ``load_project`` needs three HTTP round trips: the project and its epics
+list; every epic and stories list in one MGET; every story in one MGET.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, Literal
+
+import httpx
+from upstash_redis import Redis
+from upstash_redis.errors import UpstashError
+
+from pmkv.store.base import BaseStore, IndexKind, Updater, now_iso
+from pmkv.store.codec import parse_json, to_js_json
+from pmkv.store.errors import NotFoundError, StoreError, StoreUnreachableError
+from pmkv.store.interface import EpicData, ProjectData, Record
+from pmkv.store.keyspace import KeyRef, Keyspace, glob_escape
+from pmkv.store.kvscripts import CAS, CLAIM_STORY, LIST_ADD, LIST_REMOVE, MOVE_STORY, PUT_STORY
+
+CAS_ATTEMPTS = 1000
+SCAN_COUNT = 1000
+
+
+class KVStore(BaseStore):
+    """The store over an Upstash-REST endpoint (the local gateway or Upstash itself)."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        keyspace: Keyspace | None = None,
+        encoding: Literal["base64"] | None = "base64",
+        validate: bool = True,
+        clock: Callable[[], str] = now_iso,
+    ) -> None:
+        super().__init__(validate=validate, clock=clock)
+        self.url = url
+        self.keyspace = keyspace or Keyspace.production()
+        self.client = Redis(
+            url, token, rest_encoding=encoding, rest_retries=0, allow_telemetry=False
+        )
+
+    def __repr__(self) -> str:
+        return f"KVStore({self.url!r}, keyspace={self.keyspace.name!r})"
+
+    def close(self) -> None:
+        self.client.close()  # type: ignore[no-untyped-call]
+
+    # ---- the one boundary where client errors become ours --------------------------
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except UpstashError as exc:
+            raise StoreError(
+                f"{self.url} refused {what}: {exc}",
+                hint="check the token and that the endpoint speaks the Upstash REST API",
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise StoreUnreachableError(
+                f"cannot reach {self.url} for {what}: {exc}",
+                hint="start the local stack with `pmkv up` or fix UPSTASH_REDIS_REST_URL",
+            ) from exc
+        except ValueError as exc:  # a non-JSON HTTP answer
+            raise StoreUnreachableError(
+                f"{self.url} did not answer {what} like an Upstash REST endpoint: {exc}",
+                hint="check UPSTASH_REDIS_REST_URL",
+            ) from exc
+
+    def _eval(self, script: str, keys: list[str], args: list[str]) -> Any:
+        return self._call(f"EVAL on {keys[0]}", lambda: self.client.eval(script, keys, args))
+
+    def _mget(self, keys: Sequence[str]) -> list[Any]:
+        if not keys:
+            return []
+        raw = self._call(f"MGET of {len(keys)} keys", lambda: self.client.mget(*keys))
+        return [
+            None if text is None else parse_json(text, key)
+            for key, text in zip(keys, raw, strict=True)
+        ]
+
+    def _pipeline(self, commands: list[list[str]]) -> list[Any]:
+        def run() -> list[Any]:
+            pipe = self.client.pipeline()
+            for command in commands:
+                pipe.execute(command)
+            result: list[Any] = pipe.exec()
+            return result
+
+        return list(self._call(f"a pipeline of {len(commands)} commands", run))
+
+    def _scan(self, pattern: str) -> list[str]:
+        keys: list[str] = []
+        cursor = 0
+        while True:
+            cursor, batch = self._call(
+                f"SCAN {pattern}",
+                partial(self.client.scan, cursor, match=pattern, count=SCAN_COUNT),
+            )
+            keys.extend(batch)
+            if int(cursor) == 0:
+                return keys
+
+    # ---- keys --------------------------------------------------------------------
+
+    def _key(self, ref: KeyRef) -> str:
+        ks = self.keyspace
+        if ref.kind == "people":
+            return ks.people()
+        assert ref.project is not None
+        if ref.kind == "project":
+            return ks.project(ref.project)
+        assert ref.epic is not None
+        if ref.kind == "epic":
+            return ks.epic(ref.project, ref.epic)
+        assert ref.story is not None
+        return ks.story(ref.project, ref.epic, ref.story)
+
+    def _list_key(self, kind: IndexKind, project: str, epic: str) -> str | None:
+        if kind == "projects":
+            return self.keyspace.projects_list()
+        if kind == "epics":
+            return self.keyspace.epics_list(project)
+        return self.keyspace.stories_list(project, epic)
+
+    # ---- primitives --------------------------------------------------------------
+
+    def _get(self, ref: KeyRef) -> Any:
+        key = self._key(ref)
+        text = self._call(f"GET {key}", lambda: self.client.get(key))
+        return None if text is None else parse_json(text, key)
+
+    def _get_many(self, refs: Sequence[KeyRef]) -> list[Any]:
+        return self._mget([self._key(ref) for ref in refs])
+
+    def _put(self, ref: KeyRef, value: Any) -> None:
+        key = self._key(ref)
+        text = to_js_json(value)
+        self._call(f"SET {key}", lambda: self.client.set(key, text))
+
+    def _update(self, ref: KeyRef, fn: Updater) -> Record:
+        key = self._key(ref)
+        for _ in range(CAS_ATTEMPTS):
+            text = self._call(f"GET {key}", lambda: self.client.get(key))
+            old = None if text is None else parse_json(text, key)
+            if not isinstance(old, dict):
+                raise NotFoundError(f"{key} does not exist")
+            new = fn(old)
+            if new is None:
+                return old
+            if self._eval(CAS, [key], [text, to_js_json(new)]) == [1]:
+                return new
+        raise StoreError(f"{key} kept changing under {CAS_ATTEMPTS} attempts to update it")
+
+    def _index(self, kind: IndexKind, project: str = "", epic: str = "") -> list[str]:
+        key = self._list_key(kind, project, epic)
+        if key is None:  # the legacy layout has no epics list: find the epic keys
+            return self._scan_epics(project)
+        text = self._call(f"GET {key}", lambda: self.client.get(key))
+        value = None if text is None else parse_json(text, key)
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    def _scan_epics(self, project: str) -> list[str]:
+        names = []
+        for key in self._scan(self.keyspace.epic_pattern(project)):
+            ref = self.keyspace.parse(key)
+            if ref is not None and ref.kind == "epic" and ref.project == project:
+                names.append(str(ref.epic))
+        return sorted(set(names))
+
+    def _index_add(self, kind: IndexKind, project: str, epic: str, name: str) -> None:
+        key = self._list_key(kind, project, epic)
+        if key is not None:
+            self._eval(LIST_ADD, [key], [name])
+
+    def _index_remove(self, kind: IndexKind, project: str, epic: str, name: str) -> None:
+        key = self._list_key(kind, project, epic)
+        if key is not None:
+            self._eval(LIST_REMOVE, [key], [name])
+
+    def _story_keys(self, project: str, epic: str, story_id: str) -> list[str]:
+        ks = self.keyspace
+        return [
+            ks.story(project, epic, story_id),
+            ks.stories_list(project, epic),
+            ks.epic(project, epic),
+        ]
+
+    def _claim_story(self, project: str, epic: str, story_id: str, value: Record) -> bool:
+        keys = self._story_keys(project, epic, story_id)
+        result = self._eval(CLAIM_STORY, keys, [to_js_json(value), story_id])
+        if result == -1:
+            raise NotFoundError(f"epic {project}/{epic} does not exist")
+        return bool(result == 1)
+
+    def _put_story(self, project: str, epic: str, story_id: str, value: Record) -> bool:
+        keys = self._story_keys(project, epic, story_id)
+        result = self._eval(PUT_STORY, keys, [to_js_json(value), story_id])
+        if result == -1:
+            raise NotFoundError(f"epic {project}/{epic} does not exist")
+        return bool(result == 1)
+
+    def _move_story_record(
+        self, project: str, epic: str, story_id: str, to_epic: str, value: Record
+    ) -> bool:
+        ks = self.keyspace
+        keys = [
+            ks.story(project, epic, story_id),
+            ks.stories_list(project, epic),
+            ks.story(project, to_epic, story_id),
+            ks.stories_list(project, to_epic),
+        ]
+        result = self._eval(MOVE_STORY, keys, [to_js_json(value), story_id])
+        if result == -2:
+            raise NotFoundError(f"story {project}/{epic}/{story_id} does not exist")
+        return bool(result == 1)
+
+    def _delete_keys(self, keys: Sequence[str]) -> None:
+        unique = sorted(set(keys))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            self._call(f"DEL of {len(chunk)} keys", partial(self.client.delete, *chunk))
+
+    def _delete_epic_tree(self, project: str, epic: str) -> None:
+        ks = self.keyspace
+        keys = [ks.epic(project, epic), ks.stories_list(project, epic)]
+        keys += [ks.story(project, epic, sid) for sid in self._index("stories", project, epic)]
+        # Stories missing from the list still belong to the epic: find them by pattern.
+        prefix = ks.story(project, epic, "")
+        keys += self._scan(glob_escape(prefix) + "*")
+        self._delete_keys(keys)
+
+    def _delete_project_tree(self, project: str) -> None:
+        keys = [self.keyspace.project(project)]
+        for pattern in self.keyspace.project_patterns(project):
+            keys += self._scan(pattern)
+        self._delete_keys(keys)
+
+    # ---- whole project in three round trips --------------------------------------
+
+    def load_project(self, project: str) -> ProjectData:
+        ks = self.keyspace
+        project_key = ks.project(project)
+        epics_key = ks.epics_list(project)
+        if epics_key is None:
+            record = self._mget([project_key])[0]
+            epics = self._scan_epics(project)
+        else:
+            texts = self._pipeline([["GET", project_key], ["GET", epics_key]])
+            record = None if texts[0] is None else parse_json(texts[0], project_key)
+            listed = None if texts[1] is None else parse_json(texts[1], epics_key)
+            epics = [e for e in listed if isinstance(e, str)] if isinstance(listed, list) else []
+        data = ProjectData(project, record if isinstance(record, dict) else None, {})
+        if not epics:
+            return data
+        keys: list[str] = []
+        for epic in epics:
+            keys += [ks.epic(project, epic), ks.stories_list(project, epic)]
+        values = self._mget(keys)
+        story_keys: list[str] = []
+        for i, epic in enumerate(epics):
+            epic_record, listed_ids = values[2 * i], values[2 * i + 1]
+            ids = (
+                [s for s in listed_ids if isinstance(s, str)]
+                if isinstance(listed_ids, list)
+                else []
+            )
+            data.epics[epic] = EpicData(
+                epic, epic_record if isinstance(epic_record, dict) else None, ids, {}
+            )
+            story_keys += [ks.story(project, epic, sid) for sid in ids]
+        stories = iter(self._mget(story_keys))
+        for epic_data in data.epics.values():
+            for sid in epic_data.story_ids:
+                story = next(stories)
+                if isinstance(story, dict):
+                    epic_data.stories[sid] = story
+        return data

@@ -1,0 +1,152 @@
+"""Lua scripts (run with EVAL through the REST API) that keep KV updates atomic.
+
+List keys hold JSON arrays of strings, as the app reads them. The scripts decode them
+with ``cjson`` but never re-encode with it (cjson writes ``/`` as ``\\/`` and reorders
+nothing we could rely on); they build the array text themselves, byte-identical to
+``JSON.stringify`` of an array of strings. Records are replaced only by compare-and-set
+on their exact current text, so no script ever re-encodes a record.
+"""
+
+from __future__ import annotations
+
+# Shared helpers: JSON text of an array of strings, exactly as JSON.stringify writes it.
+_PRELUDE = r"""
+local function esc(c)
+  if c == '"' then return '\\"' end
+  if c == '\\' then return '\\\\' end
+  if c == '\b' then return '\\b' end
+  if c == '\f' then return '\\f' end
+  if c == '\n' then return '\\n' end
+  if c == '\r' then return '\\r' end
+  if c == '\t' then return '\\t' end
+  local b = string.byte(c)
+  if b == 127 then return c end
+  return string.format('\\u%04x', b)
+end
+local function encode(list)
+  local parts = {}
+  for i, s in ipairs(list) do
+    parts[i] = '"' .. string.gsub(s, '[%c"\\]', esc) .. '"'
+  end
+  return '[' .. table.concat(parts, ',') .. ']'
+end
+local function decode(key)
+  local raw = redis.call('GET', key)
+  if not raw then return {} end
+  local ok, list = pcall(cjson.decode, raw)
+  if not ok or type(list) ~= 'table' then
+    return redis.error_reply('pmkv: ' .. key .. ' does not hold a JSON array')
+  end
+  local n = 0
+  for k, v in pairs(list) do
+    if type(k) ~= 'number' or type(v) ~= 'string' then
+      return redis.error_reply('pmkv: ' .. key .. ' is not a JSON array of strings')
+    end
+    n = n + 1
+  end
+  if n ~= #list then
+    return redis.error_reply('pmkv: ' .. key .. ' is not a JSON array of strings')
+  end
+  return list
+end
+local function index_of(list, member)
+  for i, v in ipairs(list) do
+    if v == member then return i end
+  end
+  return nil
+end
+local function list_add(key, member)
+  local list = decode(key)
+  if list.err then return list end
+  if index_of(list, member) then return 0 end
+  list[#list + 1] = member
+  redis.call('SET', key, encode(list))
+  return 1
+end
+local function list_remove(key, member)
+  local list = decode(key)
+  if list.err then return list end
+  local kept, found = {}, 0
+  for _, v in ipairs(list) do
+    if v == member then found = 1 else kept[#kept + 1] = v end
+  end
+  if found == 1 then redis.call('SET', key, encode(kept)) end
+  return found
+end
+"""
+
+# KEYS[1] list; ARGV[1] member -> 1 added, 0 already there.
+LIST_ADD = _PRELUDE + "return list_add(KEYS[1], ARGV[1])"
+
+# KEYS[1] list; ARGV[1] member -> 1 removed, 0 absent.
+LIST_REMOVE = _PRELUDE + "return list_remove(KEYS[1], ARGV[1])"
+
+# KEYS[1] list -> the array re-encoded by `encode` (tests compare it with to_js_json).
+LIST_ECHO = (
+    _PRELUDE
+    + """
+local list = decode(KEYS[1])
+if list.err then return list end
+return encode(list)
+"""
+)
+
+# KEYS = n keys; ARGV = expected_1, new_1, ..., expected_n, new_n.
+# Sets each key whose current text equals its expected text; returns 1/0 per key.
+CAS = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[2 * i - 1] then
+    redis.call('SET', key, ARGV[2 * i])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+"""
+
+# KEYS[1] story, KEYS[2] stories list, KEYS[3] epic; ARGV[1] story text, ARGV[2] id.
+# -1 epic missing, 0 id taken, 1 created and listed.
+CLAIM_STORY = (
+    _PRELUDE
+    + """
+if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+local added = list_add(KEYS[2], ARGV[2])
+if type(added) == 'table' then return added end
+return 1
+"""
+)
+
+# Same keys and args; always writes. -1 epic missing, 1 new story, 0 replaced.
+PUT_STORY = (
+    _PRELUDE
+    + """
+if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1])
+if existed == 1 then return 0 end
+local added = list_add(KEYS[2], ARGV[2])
+if type(added) == 'table' then return added end
+return 1
+"""
+)
+
+# KEYS[1] old story, KEYS[2] old list, KEYS[3] new story, KEYS[4] new list;
+# ARGV[1] new story text, ARGV[2] id. 1 moved, 0 target id taken, -2 source missing.
+MOVE_STORY = (
+    _PRELUDE
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('SET', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[1])
+local r = list_remove(KEYS[2], ARGV[2])
+if type(r) == 'table' then return r end
+r = list_add(KEYS[4], ARGV[2])
+if type(r) == 'table' then return r end
+return 1
+"""
+)

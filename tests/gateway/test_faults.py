@@ -7,8 +7,12 @@ stop the engine and the gateway on purpose.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,10 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.gateway.wire import SseStream, assert_json_error
+from tests.gateway.wire import RawConnection, SseStream, assert_json_error, request_bytes
 from tests.support.engine import RunningEngine, engine_binary, run_engine
 from tests.support.gateway import RunningGateway, run_gateway
-from tests.support.ports import wait_for_port
+from tests.support.ports import free_port, wait_for_port
 
 
 def start_engine(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
@@ -159,14 +163,8 @@ def test_engine_down_twice_recovers_twice(
             assert wait_for_pong(client)
 
 
-SLOW_SCRIPT = """
-local t0 = redis.call('TIME')
-local start = t0[1] * 1000000 + t0[2]
-repeat
-  local t = redis.call('TIME')
-until (t[1] * 1000000 + t[2]) - start > 800000
-return 'done'
-"""
+# Busy for 0.8 s of engine CPU time (TIME is frozen inside a script; os.clock is not).
+SLOW_SCRIPT = "local s = os.clock() while os.clock() - s < 0.8 do end return 'done'"
 
 
 def test_sigterm_drains_in_flight_requests(
@@ -189,4 +187,105 @@ def test_sigterm_drains_in_flight_requests(
         assert replies, "the in-flight request got no answer"
         assert replies[0].status_code == 200
         assert replies[0].json() == {"result": "ZG9uZQ=="}
-        assert gateway.process.wait(timeout=10) is not None
+        answered = time.monotonic()
+        gateway.process.wait(timeout=10)
+        assert time.monotonic() - answered < 3, "the gateway lingered after draining"
+
+
+# timeouts: a gateway with tight limits, so the tests stay short
+
+
+@pytest.fixture(scope="module")
+def tight_gateway(
+    own_engine: RunningEngine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningGateway]:
+    with run_gateway(
+        own_engine.url,
+        tmp_path_factory.mktemp("tight-gateway"),
+        "--idle-timeout", "0.5",
+        "--request-timeout", "1",
+    ) as running:  # fmt: skip
+        yield running
+
+
+def test_idle_keep_alive_connection_is_closed(tight_gateway: RunningGateway) -> None:
+    conn = RawConnection(tight_gateway.port)
+    try:
+        conn.send(request_bytes("POST", "/", token=tight_gateway.token, body=b'["PING"]'))
+        assert conn.read_response().json() == {"result": "PONG"}
+        started = time.monotonic()
+        assert conn.is_closed_by_peer(timeout=4), "an idle connection was kept open"
+        assert time.monotonic() - started >= 0.3, "closed before the idle timeout"
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthor",
+        b'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n["PI',
+    ],
+    ids=["headers", "body"],
+)
+def test_slow_client_is_cut_off(tight_gateway: RunningGateway, partial: bytes) -> None:
+    conn = RawConnection(tight_gateway.port)
+    try:
+        conn.send(partial)
+        started = time.monotonic()
+        conn.sock.settimeout(5)
+        received = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := conn.sock.recv(65536):
+                received += chunk
+        assert time.monotonic() - started < 4.5, "a stalled request held its connection"
+        if received:  # an answer is optional, but when there is one it is a JSON error
+            head, _, body = received.partition(b"\r\n\r\n")
+            assert head.split(b" ")[1].startswith(b"4"), head
+            assert "error" in json.loads(body)
+    finally:
+        conn.close()
+
+
+def test_quiet_event_stream_outlives_the_idle_timeout(tight_gateway: RunningGateway) -> None:
+    stream = SseStream(
+        tight_gateway.url, "/subscribe/quiet", {"Authorization": f"Bearer {tight_gateway.token}"}
+    )
+    try:
+        assert stream.next_data() == "subscribe,quiet,1"
+        time.sleep(1.6)
+        with httpx.Client(base_url=tight_gateway.url) as client:
+            reply = client.post(
+                "/",
+                json=["PUBLISH", "quiet", "still here"],
+                headers={"Authorization": f"Bearer {tight_gateway.token}"},
+            )
+        assert reply.json() == {"result": 1}
+        assert stream.next_data() == "message,quiet,still here"
+    finally:
+        stream.close()
+
+
+# security
+
+
+def test_non_loopback_bind_without_token_is_refused(
+    own_engine: RunningEngine, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMKV_")}
+    env["PMKV_HOME"] = str(tmp_path / "home")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pmkv", "serve", "--host", "0.0.0.0",
+         "--port", str(free_port()), "--engine-url", own_engine.url],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        output, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        stop(proc)
+        pytest.fail("the gateway accepted a non-loopback bind without a token")
+    assert proc.returncode != 0
+    assert b"token" in output.lower()

@@ -10,12 +10,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 import redis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.gateway.wire import Call, assert_json_error
 from tests.support.gateway import RunningGateway
@@ -538,3 +541,46 @@ def test_unflagged_shebang_still_works(call: Call, key: str) -> None:
     script = "#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])"
     call(["SET", key, "x"])
     assert call(["EVAL_RO", script, 1, key]).json() == {"result": "x"}
+
+
+# round trips (property-based): whatever goes in comes back, in both encodings
+
+PROPERTY = settings(max_examples=40, deadline=None)
+
+
+@PROPERTY
+@given(value=st.text())
+def test_any_text_round_trips(http: httpx.Client, value: str) -> None:
+    key = f"pmkvtest-prop-text-{uuid.uuid4().hex}"
+    assert http.post("/", json=["SET", key, value]).json() == {"result": "OK"}
+    assert http.post("/", json=["GET", key]).json() == {"result": value}
+    encoded = http.post("/", json=["GET", key], headers={"Upstash-Encoding": "base64"})
+    assert base64.b64decode(encoded.json()["result"]).decode() == value
+
+
+@PROPERTY
+@given(value=st.binary(min_size=1))
+def test_any_bytes_round_trip_through_a_raw_body(http: httpx.Client, value: bytes) -> None:
+    key = f"pmkvtest-prop-bytes-{uuid.uuid4().hex}"
+    assert http.post(f"/set/{key}", content=value).json() == {"result": "OK"}
+    encoded = http.post("/", json=["GET", key], headers={"Upstash-Encoding": "base64"})
+    assert base64.b64decode(encoded.json()["result"]) == value
+    raw = http.post("/", json=["GET", key], headers={"Upstash-Response-Format": "resp2"})
+    assert raw.content == b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+@PROPERTY
+@given(number=st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False)))
+def test_any_json_number_keeps_its_lexeme(http: httpx.Client, number: float) -> None:
+    key = f"pmkvtest-prop-num-{uuid.uuid4().hex}"
+    lexeme = json.dumps(number)
+    reply = http.post("/", content=f'["SET","{key}",{lexeme}]'.encode())
+    assert reply.json() == {"result": "OK"}
+    assert http.post("/", json=["GET", key]).json() == {"result": lexeme}
+
+
+@pytest.mark.parametrize("encoding", ["", "none", "NONE"])
+def test_other_encodings_mean_plain_json(call: Call, key: str, encoding: str) -> None:
+    call(["SET", key, "v"])
+    reply = call(["GET", key], headers={"Upstash-Encoding": encoding})
+    assert reply.json() == {"result": "v"}

@@ -109,31 +109,26 @@ def test_up_prints_env_lines_and_env_write_merges(
     assert "nothing was running" in run(env, "down").stdout
 
 
-def test_errors_exit_with_their_code_and_hint(settings: Settings) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pmkv", "redis", "flush", "--yes"],
-        env={**os.environ, "PMKV_HOME": str(settings.home)},
+def run_process(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m pmkv ARGS`` as a user runs it: errors rendered by main, real exit codes."""
+    return subprocess.run(
+        [sys.executable, "-m", "pmkv", *args],
+        env={**os.environ, "PMKV_HOME": str(settings.home), **env},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_errors_exit_with_their_code_and_hint(settings: Settings) -> None:
+    proc = run_process(settings, "redis", "flush", "--yes")
     assert proc.returncode == 5
     assert "no engine of ours is running" in proc.stderr
     assert "pmkv redis start" in proc.stderr
 
 
 def test_engine_binary_missing_is_a_clear_cli_error(settings: Settings, tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pmkv", "redis", "start"],
-        env={
-            **os.environ,
-            "PMKV_HOME": str(settings.home),
-            "PMKV_ENGINE": str(tmp_path / "missing-valkey"),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_process(settings, "redis", "start", PMKV_ENGINE=str(tmp_path / "missing-valkey"))
     assert proc.returncode == 1
     assert "missing-valkey" in proc.stderr
     assert "does not exist" in proc.stderr

@@ -332,3 +332,24 @@ def _wait(check: Callable[[], bool], timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def test_a_wrapper_script_that_does_not_exec_is_managed(
+    settings: Settings,
+    script: Callable[[str, str], Path],
+    leftovers: Callable[[Path], list[psutil.Process]],
+) -> None:
+    from pmkv.engine.binary import wheel_binary
+
+    real = wheel_binary()
+    assert real is not None
+    wrapper = script("my-engine", f'"{real}" "$@"')  # a child, not exec
+    wrapped = replace(settings, engine_binary=wrapper)
+    info = manager.start(wrapped)
+    assert info.binary == wrapper.resolve()
+    seen = status(wrapped)
+    assert seen.running
+    assert seen.pid == info.pid
+    assert manager.start(wrapped).already_running
+    assert manager.stop(wrapped).method == "shutdown"
+    assert leftovers(settings.home) == []

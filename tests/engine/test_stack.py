@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import subprocess
+import sys
+import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import replace
@@ -135,3 +139,39 @@ def test_env_reports_whether_the_stack_is_up(settings: Settings) -> None:
     assert during.values == info.env()
     stack.down(settings)
     assert not stack.stack_env(settings).running
+
+
+def test_ctrl_c_during_up_leaves_no_process(
+    settings: Settings, leftovers: Callable[[Path], list[psutil.Process]]
+) -> None:
+    env = {
+        **os.environ,
+        "PMKV_HOME": str(settings.home),
+        "PMKV_ENGINE_PORT": str(settings.engine_port),
+        "PMKV_PORT": str(settings.gateway_port),
+    }
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "pmkv", "up"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    gateway_state = layout(settings).gateway_state
+    try:
+        deadline = time.monotonic() + 30
+        while not gateway_state.exists():  # interrupt while the gateway is starting
+            assert cli.poll() is None, "up finished before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        gateway_pid = json.loads(gateway_state.read_text())["pid"]
+        cli.send_signal(signal.SIGINT)
+        cli.wait(timeout=30)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+    assert cli.returncode != 0
+    assert _gone(gateway_pid)
+    assert leftovers(settings.home) == []
+    assert not gateway_state.exists()
+    assert not layout(settings).engine_state.exists()

@@ -20,8 +20,8 @@ class FlushResult:
 
 def flush(settings: Settings) -> FlushResult:
     """FLUSHALL on the managed engine (never on one we did not start)."""
-    where = layout(settings)
-    with locked(where):
-        state = require_engine(settings)
+    require_engine(settings)  # fail before creating anything under a missing home
+    with locked(layout(settings)):
+        state = require_engine(settings)  # again, under the lock
         removed = resp.flushall(state.port)
     return FlushResult(removed=removed, port=state.port, pid=state.pid)

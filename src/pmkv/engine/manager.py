@@ -117,7 +117,8 @@ def live_state(where: Layout) -> tuple[ProcessState | None, list[str]]:
             clear_state(path)
             notes.append(f"removed an unreadable state file {path}")
         return None, notes
-    if process.is_ours(state.pid, state.create_time, ENGINE_NAMES):
+    names = (*ENGINE_NAMES, Path(state.binary).name) if state.binary else ENGINE_NAMES
+    if process.is_ours(state.pid, state.create_time, names):
         return state, notes
     clear_state(path)
     reason = f"the engine recorded in {path} (pid {state.pid}, port {state.port}) is gone"
@@ -128,6 +129,13 @@ def live_state(where: Layout) -> tuple[ProcessState | None, list[str]]:
         reason += f"; port {state.port} is now used by {user or 'another program'}"
     notes.append(f"{reason}; removed the stale state")
     return None, notes
+
+
+def serves(pid: int, port: int) -> bool:
+    """Is the server answering on ``port`` our process ``pid`` (or, for a wrapper
+    script that did not ``exec``, its child)?"""
+    server = resp.server_pid(port)
+    return server is not None and process.within(pid, server)
 
 
 def running(settings: Settings) -> EngineInfo | None:
@@ -166,7 +174,7 @@ def _wait_ready(pid: int, port: int, log: Path, offset: int, started: float) -> 
                 hint=f"read the full log in {log}",
             )
         state = resp.probe(port)
-        if state == "ready" and resp.server_pid(port) == pid:
+        if state == "ready" and serves(pid, port):
             data = resp.info(port)
             name = str(data.get("server_name") or "redis")
             version = data.get(f"{name}_version") or data.get("redis_version") or "?"
@@ -245,8 +253,11 @@ def start(settings: Settings, progress: Progress | None = None) -> EngineInfo:
 
 def _end(state: ProcessState) -> str:
     """Stop one engine: SHUTDOWN (fsyncs the AOF), then SIGTERM, then SIGKILL."""
-    ours_on_port = resp.server_pid(state.port) == state.pid
-    if ours_on_port and resp.shutdown(state.port) and process.wait_gone(state.pid, 15.0):
+    if (
+        serves(state.pid, state.port)
+        and resp.shutdown(state.port)
+        and process.wait_gone(state.pid, 15.0)
+    ):
         return "shutdown"
     # SIGTERM is also a graceful shutdown for valkey/redis; SIGKILL is the last resort.
     return process.terminate(state.pid, grace=10.0) or "shutdown"

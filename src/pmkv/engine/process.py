@@ -101,6 +101,16 @@ def is_ours(pid: int, create_time: float, names: Sequence[str]) -> bool:
     return any(name.lower() in seen for name in names)
 
 
+def within(root: int, pid: int) -> bool:
+    """Is ``pid`` the process ``root`` or one of its descendants (a wrapper's child)?"""
+    if pid == root:
+        return True
+    try:
+        return any(child.pid == pid for child in psutil.Process(root).children(recursive=True))
+    except psutil.Error:
+        return False
+
+
 def wait_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while alive(pid):

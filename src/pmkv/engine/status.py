@@ -9,7 +9,7 @@ from typing import Any
 from pmkv.engine import resp
 from pmkv.engine.config import layout
 from pmkv.engine.errors import NotRunning
-from pmkv.engine.manager import live_state
+from pmkv.engine.manager import live_state, serves
 from pmkv.engine.state import ProcessState
 from pmkv.settings import Settings
 
@@ -44,15 +44,10 @@ class EngineStatus:
         return data
 
 
-def ours_on_port(state: ProcessState) -> bool:
-    """Does the engine answering on the recorded port have the recorded pid?"""
-    return resp.server_pid(state.port) == state.pid
-
-
 def require_engine(settings: Settings) -> ProcessState:
     where = layout(settings)
     state, notes = live_state(where)
-    if state is None or not ours_on_port(state):
+    if state is None or not serves(state.pid, state.port):
         detail = f" ({'; '.join(notes)})" if notes else ""
         raise NotRunning(
             f"no engine of ours is running for {where.home}{detail}",
@@ -68,7 +63,7 @@ def status(settings: Settings) -> EngineStatus:
     stopped = EngineStatus(False, where.data_dir, where.engine_log, notes=tuple(notes))
     if state is None:
         return stopped
-    if not ours_on_port(state):
+    if not serves(state.pid, state.port):
         notes.append(f"pid {state.pid} runs but does not answer on port {state.port}")
         return EngineStatus(
             False,

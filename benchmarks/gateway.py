@@ -294,40 +294,36 @@ def measure(duration: int, workdir: Path, progress: bool) -> list[Row]:
                 if progress:
                     print(f"… {command} at {connections} connections", file=sys.stderr)
                 scenario = f"single {command}"
-                ours = run_wrk(
-                    ours_url, scripts[(command, "ours")], connections, duration, "ours", scenario
-                )
-                peer = run_wrk(
-                    peer_url,
-                    scripts[(command, "webdis")],
-                    connections,
-                    duration,
-                    "webdis",
-                    scenario,
-                )
-                rows.append(Row(scenario, connections, ours, peer))
+                runs = [
+                    (ours_url, scripts[(command, "ours")], "ours"),
+                    (peer_url, scripts[(command, "webdis")], "webdis"),
+                ]
+                # Alternate who goes first, so a drift in the machine's load favours nobody.
+                if len(rows) % 2:
+                    runs.reverse()
+                cells = {
+                    target: run_wrk(url, script, connections, duration, target, scenario)
+                    for url, script, target in runs
+                }
+                rows.append(Row(scenario, connections, cells["ours"], cells["webdis"]))
         if progress:
             print(f"… /pipeline of {PIPELINE_DEPTH} GETs", file=sys.stderr)
         batch = json.dumps([["GET", KEY]] * PIPELINE_DEPTH)
         pipe_script = wrk_script(
             workdir, "ours-pipeline", "POST", "/pipeline", ours_headers(), batch
         )
-        ours = run_wrk(ours_url, pipe_script, PIPELINE_CONNECTIONS, duration, "ours",
-                       f"/pipeline ×{PIPELINE_DEPTH} GET", PIPELINE_DEPTH)  # fmt: skip
-        rows.append(
-            Row(
-                ours.scenario,
-                PIPELINE_CONNECTIONS,
-                ours,
-                run_redis_benchmark(engine_port, duration),
-            )
+        scenario = f"/pipeline ×{PIPELINE_DEPTH} GET"
+        ours = run_wrk(
+            ours_url, pipe_script, PIPELINE_CONNECTIONS, duration, "ours", scenario, PIPELINE_DEPTH
         )
+        ceiling = run_redis_benchmark(engine_port, duration)
+        rows.append(Row(scenario, PIPELINE_CONNECTIONS, ours, ceiling))
     finally:
         stack.stop()
     return rows
 
 
-def render(rows: list[Row], duration: int) -> None:
+def render(rows: list[Row], duration: int, load: tuple[float, float]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -355,6 +351,7 @@ def render(rows: list[Row], duration: int) -> None:
         "with redis-benchmark -P 100 -c 32 on the engine. Shared 2-core machine: noisy."
     )
     console.print(note, markup=False)
+    console.print(f"1-minute load average: {load[0]:.2f} before, {load[1]:.2f} after.")
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -368,16 +365,19 @@ def main() -> None:
     args = parser.parse_args()
     # A SIGTERM unwinds like Ctrl-C, so the finally blocks stop every child.
     signal.signal(signal.SIGTERM, _interrupt)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="pmkv-bench-") as tmp:
         try:
             rows = measure(args.duration, Path(tmp), progress=not args.json)
         except KeyboardInterrupt:
             raise SystemExit(130) from None
+    load = (load_before, os.getloadavg()[0])
     if args.json:
         out = [{**asdict(row), "ratio": row.ratio} for row in rows]
-        print(json.dumps({"duration_s": args.duration, "rows": out}, indent=2))
+        summary = {"duration_s": args.duration, "load_average": load, "rows": out}
+        print(json.dumps(summary, indent=2))
     else:
-        render(rows, args.duration)
+        render(rows, args.duration, load)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Any
 
 from pmkv.store.base import BaseStore
 from pmkv.store.files import FileStore
-from pmkv.store.interface import Record
+from pmkv.store.interface import EpicData, ProjectData, Record
 from pmkv.store.kv import KVStore
 
 
@@ -61,3 +61,45 @@ def create_stories(
         return [str(store.create_story(project, epic, new_story(t))["id"]) for t in titles]
     finally:
         store.close()
+
+
+def synthetic_project(name: str, epics: int = 15, stories: int = 500) -> ProjectData:
+    """A valid project of ``epics`` epics sharing ``stories`` stories (deterministic)."""
+    data = ProjectData(name, {"name": name.title(), "epicIds": [], "metadata": {}}, {})
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    for e in range(epics):
+        epic_name = f"epic-{e:02d}"
+        acronym = "EP" + letters[e // 26] + letters[e % 26]
+        count = stories // epics + (1 if e < stories % epics else 0)
+        ids = [f"F-{acronym}-{i + 1:03d}" for i in range(count)]
+        record = {
+            "title": f"Epic {e}",
+            "summary": "synthetic",
+            "createdAt": "2025-01-01T00:00:00Z",
+            "updatedAt": "2025-01-01T00:00:00Z",
+            "storyIds": ids,
+        }
+        story_records = {
+            sid: {
+                "id": sid,
+                "epicId": epic_name,
+                "title": f"Story {sid} ünïcode",
+                "summary": "As a user I want things.",
+                "description": "## Details\n" + "Lorem ipsum dolor sit amet. " * 40,
+                "acceptanceCriteria": ["works", "is fast"],
+                "status": ("todo", "in_progress", "blocked", "done")[i % 4],
+                "priority": ("low", "medium", "high", "critical")[i % 4],
+                "manager": f"person-{i % 7:03d}",
+                "createdAt": "2025-01-01T00:00:00.000Z",
+                "updatedAt": "2025-01-02T00:00:00.000Z",
+                "tags": ["synthetic", f"t{i % 5}"],
+                "estimate": {"storyPoints": i % 8, "confidence": "medium"},
+                "files": [],
+                "metadata": {"createdBy": "bench", "lastEditedBy": "bench", "custom": {}},
+                "deleted": False,
+                "archived": False,
+            }
+            for i, sid in enumerate(ids)
+        }
+        data.epics[epic_name] = EpicData(epic_name, record, ids, story_records)
+    return data

@@ -23,7 +23,7 @@ from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.errors import NotFoundError, StoreError, StoreUnreachableError
 from pmkv.store.interface import EpicData, ProjectData, Record
 from pmkv.store.keyspace import KeyRef, Keyspace, glob_escape
-from pmkv.store.kvscripts import CAS, CLAIM_STORY, LIST_ADD, LIST_REMOVE, MOVE_STORY, PUT_STORY
+from pmkv.store.kvscripts import CAS, LIST_ADD, LIST_REMOVE, MOVE_STORY, WRITE_STORY
 
 CAS_ATTEMPTS = 1000
 SCAN_COUNT = 1000
@@ -195,19 +195,20 @@ class KVStore(BaseStore):
             ks.epic(project, epic),
         ]
 
-    def _claim_story(self, project: str, epic: str, story_id: str, value: Record) -> bool:
+    def _write_story(
+        self, project: str, epic: str, story_id: str, value: Record, mode: str
+    ) -> bool:
         keys = self._story_keys(project, epic, story_id)
-        result = self._eval(CLAIM_STORY, keys, [to_js_json(value), story_id])
+        result = self._eval(WRITE_STORY, keys, [to_js_json(value), story_id, mode])
         if result == -1:
             raise NotFoundError(f"epic {project}/{epic} does not exist")
         return bool(result == 1)
 
+    def _claim_story(self, project: str, epic: str, story_id: str, value: Record) -> bool:
+        return self._write_story(project, epic, story_id, value, "nx")
+
     def _put_story(self, project: str, epic: str, story_id: str, value: Record) -> bool:
-        keys = self._story_keys(project, epic, story_id)
-        result = self._eval(PUT_STORY, keys, [to_js_json(value), story_id])
-        if result == -1:
-            raise NotFoundError(f"epic {project}/{epic} does not exist")
-        return bool(result == 1)
+        return self._write_story(project, epic, story_id, value, "")
 
     def _move_story_record(
         self, project: str, epic: str, story_id: str, to_epic: str, value: Record

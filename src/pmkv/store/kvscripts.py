@@ -106,26 +106,15 @@ end
 return out
 """
 
-# KEYS[1] story, KEYS[2] stories list, KEYS[3] epic; ARGV[1] story text, ARGV[2] id.
-# -1 epic missing, 0 id taken, 1 created and listed.
-CLAIM_STORY = (
-    _PRELUDE
-    + """
-if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
-local added = list_add(KEYS[2], ARGV[2])
-if type(added) == 'table' then return added end
-return 1
-"""
-)
-
-# Same keys and args; always writes. -1 epic missing, 1 new story, 0 replaced.
-PUT_STORY = (
+# KEYS[1] story, KEYS[2] stories list, KEYS[3] epic; ARGV[1] story text, ARGV[2] id,
+# ARGV[3] "nx" to write only when the id is free. -1 epic missing, 0 not written ("nx"
+# and taken) or replaced an existing story, 1 a new story written and listed.
+WRITE_STORY = (
     _PRELUDE
     + """
 if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
 local existed = redis.call('EXISTS', KEYS[1])
+if existed == 1 and ARGV[3] == 'nx' then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 if existed == 1 then return 0 end
 local added = list_add(KEYS[2], ARGV[2])

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
+
+from hiredis import pack_command
 
 from pmkv.gateway import paths, response
 from pmkv.gateway.auth import READONLY, Auth
-from pmkv.gateway.coerce import Command, EntryError, parse_batch, parse_command
+from pmkv.gateway.coerce import (
+    Command,
+    EntryError,
+    batch_of,
+    command_of,
+    parse_batch,
+    parse_command,
+    parse_json,
+    to_command,
+)
 from pmkv.gateway.encode import entries_json, value_json
 from pmkv.gateway.errors import BadRequest, EngineUnavailable, GatewayError, MethodNotAllowed
-from pmkv.gateway.lua import ScriptAliases
-from pmkv.gateway.policy import refusal
-from pmkv.gateway.resp import Reply, RespError, pack, to_resp2
+from pmkv.gateway.lua import ScriptAliases, scan_withtype
+from pmkv.gateway.policy import REFUSED, refusal
+from pmkv.gateway.resp import Reply, RespError, pack, pack_into, to_resp2
 
 if TYPE_CHECKING:
     from pmkv.gateway.protocol import Request, Slot
@@ -22,6 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("pmkv.gateway")
 
 _LUA = frozenset({b"eval", b"eval_ro", b"evalsha", b"evalsha_ro", b"script"})
+# Commands prepare() must look at; anything else goes to the engine untouched.
+_SPECIAL = frozenset(REFUSED) | _LUA | {b"xread", b"xreadgroup", b"scan"}
+_SPECIAL_STR = frozenset(name.decode() for name in _SPECIAL)
 _PATH_METHODS = frozenset({b"GET", b"POST", b"PUT", b"HEAD"})
 _BODY_METHODS = frozenset({b"POST", b"PUT"})
 _OK = b"OK"
@@ -40,7 +54,12 @@ class Dispatcher:
             if req.method == b"POST" and req.url == b"/":  # the hot path: POST / [cmd]
                 access = self.auth.access(req.auth, None)
                 b64, resp2 = _format(req)
-                self.single(parse_command(req.body), access, b64, resp2, slot)
+                value = parse_json(req.body)
+                packed = self._fast_pack(value) if access != READONLY else None
+                if packed is not None:
+                    self.engine.send(packed, 1, self._single_done(None, b64, resp2, slot))
+                else:
+                    self.single(command_of(value), access, b64, resp2, slot)
             else:
                 self._route(req, slot)
         except GatewayError as exc:
@@ -71,7 +90,7 @@ class Dispatcher:
             if not segs:
                 self.single(parse_command(req.body), access, b64, resp2, slot)
             elif first == b"pipeline":
-                self.pipeline(parse_batch(req.body), access, b64, resp2, slot)
+                self.pipeline(req.body, access, b64, resp2, slot)
             else:
                 if resp2:
                     raise BadRequest("ERR resp2 format is not available for /multi-exec")
@@ -100,6 +119,8 @@ class Dispatcher:
     def prepare(self, cmd: Command, access: int) -> tuple[Reply | None, bytes | None]:
         """(a reply given without the engine, or None; the SHA a SCRIPT LOAD must answer)."""
         name = cmd[0].lower()
+        if access != READONLY and name not in _SPECIAL:
+            return None, None  # the usual case: straight to the engine
         refused = refusal(name, cmd)
         if refused is not None:
             return (RespError(refused) if refused else _OK), None
@@ -107,48 +128,95 @@ class Dispatcher:
             return RespError(self.engine.commands.noperm(name)), None
         if name in _LUA:
             return None, self.aliases.rewrite(name, cmd)
+        if name == b"scan":
+            emulated = scan_withtype(cmd)
+            if emulated is not None:
+                cmd[:] = emulated
         return None, None
+
+    @staticmethod
+    def _fast_pack(entry: Any) -> bytes | None:
+        """RESP for a plain command, straight from its JSON values, or None.
+
+        hiredis packs str items as UTF-8 in C and raises TypeError on anything a JSON
+        body may hold besides strings (bool, null, list, object), which then take the
+        slow path through :func:`to_command`; numbers are already str lexemes.
+        """
+        if type(entry) is list and entry:
+            head = entry[0]
+            if type(head) is str and head.lower() not in _SPECIAL_STR:
+                try:
+                    return bytes(pack_command(tuple(entry)))
+                except (TypeError, UnicodeEncodeError):
+                    return None
+        return None
 
     def single(self, cmd: Command, access: int, b64: bool, resp2: bool, slot: Slot) -> None:
         local, override = self.prepare(cmd, access)
-
-        def done(reply: Any) -> None:
-            if isinstance(reply, RespError):
-                slot.send(400, response.error_body(reply.message))
-            elif isinstance(reply, GatewayError):
-                slot.error(reply)
-            else:
-                if override is not None and type(reply) is bytes:
-                    reply = override
-                if resp2:
-                    slot.send(200, to_resp2(reply), response.OCTETS)
-                else:
-                    slot.send(200, ('{"result":' + value_json(reply, b64) + "}").encode())
-
+        done = self._single_done(override, b64, resp2, slot)
         if local is not None:
             done(local)
         else:
             self.engine.send(pack(cmd), 1, done)
 
-    def pipeline(
-        self, entries: list[Command | EntryError], access: int, b64: bool, resp2: bool, slot: Slot
-    ) -> None:
+    @staticmethod
+    def _single_done(
+        override: bytes | None, b64: bool, resp2: bool, slot: Slot
+    ) -> Callable[[Any], None]:
+        """The callback that turns one engine reply into the HTTP response."""
+
+        def done(reply: Any) -> None:
+            if type(reply) is bytes:
+                if override is not None:
+                    reply = override
+            elif isinstance(reply, RespError):
+                slot.send(400, response.error_body(reply.message))
+                return
+            elif isinstance(reply, GatewayError):
+                slot.error(reply)
+                return
+            if resp2:
+                slot.send(200, to_resp2(reply), response.OCTETS)
+            else:
+                slot.send(200, b'{"result":' + value_json(reply, b64).encode() + b"}")
+
+        return done
+
+    def pipeline(self, body: bytes, access: int, b64: bool, resp2: bool, slot: Slot) -> None:
+        entries = batch_of(parse_json(body))
         results: list[Reply] = [None] * len(entries)
         positions: list[int] = []
         parts: list[bytes] = []
         overrides: dict[int, bytes] = {}
+        fast = access != READONLY
         for i, entry in enumerate(entries):
-            if isinstance(entry, EntryError):
-                results[i] = RespError(entry.message)
+            # _fast_pack inlined: this loop runs once per pipelined command.
+            if (
+                fast
+                and type(entry) is list
+                and entry
+                and type(entry[0]) is str
+                and entry[0].lower() not in _SPECIAL_STR
+            ):
+                try:
+                    parts.append(pack_command(tuple(entry)))
+                    positions.append(i)
+                    continue
+                except (TypeError, UnicodeEncodeError):
+                    pass
+            try:
+                cmd = to_command(entry)
+            except EntryError as exc:
+                results[i] = RespError(exc.message)
                 continue
-            local, override = self.prepare(entry, access)
+            local, override = self.prepare(cmd, access)
             if local is not None:
                 results[i] = local
                 continue
             if override is not None:
                 overrides[i] = override
             positions.append(i)
-            parts.append(pack(entry))
+            pack_into(parts, cmd)
 
         def done(replies: Any) -> None:
             if isinstance(replies, GatewayError):
@@ -163,10 +231,10 @@ class Dispatcher:
             if resp2:
                 slot.send(200, b"".join(to_resp2(r) for r in results), response.OCTETS)
             else:
-                slot.send(200, entries_json(results, b64).encode())
+                slot.send(200, entries_json(results, b64))
 
         if positions:
-            self.engine.send(b"".join(parts), len(parts), done)
+            self.engine.send(b"".join(parts), len(positions), done)
         else:
             done([])
 
@@ -215,7 +283,7 @@ class Dispatcher:
             for i, override in overrides.items():
                 if type(executed[i]) is bytes:
                     executed[i] = override
-            slot.send(200, entries_json(executed, b64).encode())
+            slot.send(200, entries_json(executed, b64))
 
 
 def _format(req: Request) -> tuple[bool, bool]:

@@ -71,5 +71,15 @@ def entry_json(reply: Reply, base64: bool) -> str:
     return '{"result":' + value_json(reply, base64) + "}"
 
 
-def entries_json(replies: list[Reply], base64: bool) -> str:
-    return "[" + ",".join([entry_json(r, base64) for r in replies]) + "]"
+def entries_json(replies: list[Reply], base64: bool) -> bytes:
+    """The UTF-8 array of a pipeline or transaction; bulk strings are inlined (hot)."""
+    if base64:
+        items = [
+            b'{"result":"' + b2a_base64(r, newline=False) + b'"}'
+            if type(r) is bytes and r != b"OK"
+            else entry_json(r, True).encode()
+            for r in replies
+        ]
+    else:
+        items = [entry_json(r, False).encode() for r in replies]
+    return b"[" + b",".join(items) + b"]"

@@ -100,15 +100,21 @@ class RespConnection(asyncio.Protocol):
                     self.on_push(reply)
                 continue
             w = waiters[0]
-            if w[1] == 1:
+            n = w[1]
+            if n == 1:
                 waiters.popleft()
                 self._deliver(w[0], reply)
-            else:
-                collected = w[2]
+                continue
+            collected = w[2]
+            collected.append(reply)
+            # A pipeline's replies arrive together: collect them in a tight loop.
+            while len(collected) < n:
+                reply = reader.gets()
+                if reply is NOT_ENOUGH:
+                    return
                 collected.append(reply)
-                if len(collected) == w[1]:
-                    waiters.popleft()
-                    self._deliver(w[0], collected)
+            waiters.popleft()
+            self._deliver(w[0], collected)
 
     @staticmethod
     def _deliver(callback: Callback, reply: Any) -> None:

@@ -80,3 +80,22 @@ class ScriptAliases:
             elif sub == b"exists" and self._alias:
                 cmd[2:] = [self.resolve(s) for s in cmd[2:]]
         return None
+
+
+# SCAN ... WITHTYPE is Upstash-only ([cursor, [key1, type1, ...]]); emulated with one
+# read-only script so keys and types come from the same moment.
+_SCAN_WITHTYPE = b"""local r = redis.call('SCAN', unpack(ARGV))
+local out = {}
+for _, k in ipairs(r[2]) do
+  out[#out + 1] = k
+  out[#out + 1] = redis.call('TYPE', k)['ok']
+end
+return {r[1], out}"""
+
+
+def scan_withtype(cmd: list[bytes]) -> list[bytes] | None:
+    """``SCAN c ... WITHTYPE`` → an EVAL_RO that answers the same, or None if no WITHTYPE."""
+    rest = [a for a in cmd[1:] if a.lower() != b"withtype"]
+    if len(rest) == len(cmd) - 1:
+        return None
+    return [b"EVAL_RO", _SCAN_WITHTYPE, b"0", *rest]

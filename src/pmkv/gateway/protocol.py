@@ -30,6 +30,27 @@ log = logging.getLogger("pmkv.gateway")
 MAX_PENDING = 128
 
 
+_OTHER, _AUTH, _ENCODING, _FORMAT, _LENGTH, _EXPECT = range(6)
+_HEADER_KINDS: dict[bytes, int] = {}
+for _name, _kind in (
+    (b"authorization", _AUTH),
+    (b"upstash-encoding", _ENCODING),
+    (b"upstash-response-format", _FORMAT),
+    (b"upstash-reponse-format", _FORMAT),  # the docs' own curl sample misspells it
+    (b"content-length", _LENGTH),
+    (b"expect", _EXPECT),
+    (b"host", _OTHER),
+    (b"content-type", _OTHER),
+    (b"user-agent", _OTHER),
+    (b"accept", _OTHER),
+    (b"accept-encoding", _OTHER),
+    (b"connection", _OTHER),
+    (b"upstash-sync-token", _OTHER),
+):
+    for _spelling in (_name, _name.title()):
+        _HEADER_KINDS[_spelling] = _kind
+
+
 class Request:
     """What the dispatcher needs from one HTTP request."""
 
@@ -186,18 +207,22 @@ class HttpConnection(asyncio.Protocol):
         self._header_len += len(name) + len(value) + 4
         if self._header_len > self._max_header:
             raise _Abort(HeadersTooLarge("ERR request headers too large"))
-        n = name.lower()
-        if n == b"authorization":
+        # A dict hit on the name as sent spares a .lower() for the usual spellings.
+        kind = _HEADER_KINDS.get(name)
+        if kind is None:
+            kind = _HEADER_KINDS.get(name.lower(), _OTHER)
+        if kind == _OTHER:
+            return
+        if kind == _AUTH:
             self._auth = value
-        elif n == b"upstash-encoding":
+        elif kind == _ENCODING:
             self._enc = value
-        elif n == b"upstash-response-format" or n == b"upstash-reponse-format":
+        elif kind == _FORMAT:
             self._fmt = value
-        elif n == b"content-length":
+        elif kind == _LENGTH:
             if value.strip().isdigit() and int(value) > self._max_body:
                 raise _Abort(PayloadTooLarge("ERR max request size exceeded"))
-        elif n == b"expect" and value.lower() == b"100-continue" and not self.slots:
-            assert self.transport is not None
+        elif value.lower() == b"100-continue" and not self.slots and self.transport is not None:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:

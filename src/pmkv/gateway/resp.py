@@ -27,13 +27,13 @@ def new_reader() -> hiredis.Reader:
 
 
 def pack(args: Sequence[bytes]) -> bytes:
-    """One command as a RESP array of bulk strings."""
-    parts = [b"*%d\r\n" % len(args)]
-    for a in args:
-        parts.append(b"$%d\r\n" % len(a))
-        parts.append(a)
-        parts.append(b"\r\n")
-    return b"".join(parts)
+    """One command as a RESP array of bulk strings (hiredis packs it in C)."""
+    return bytes(hiredis.pack_command(tuple(args)))  # type: ignore[arg-type]
+
+
+def pack_into(parts: list[bytes], args: Sequence[bytes]) -> None:
+    """Append one packed command to ``parts`` (one join for a whole pipeline)."""
+    parts.append(hiredis.pack_command(tuple(args)))  # type: ignore[arg-type]
 
 
 def pack_many(commands: Iterable[Sequence[bytes]]) -> bytes:

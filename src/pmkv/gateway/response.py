@@ -36,16 +36,36 @@ PREFLIGHT = (
 
 # A fresh opaque sync token per response: random per process, then a counter. Clients
 # only echo it back; the engine is a single node, so every read already sees every write.
-_PREFIX = secrets.token_hex(6).encode("ascii")
+_PREFIX = secrets.token_hex(6).encode("ascii") + b"-"
 _counter = itertools.count(1)
 
 
 def sync_token() -> bytes:
-    return b"%s-%x" % (_PREFIX, next(_counter))
+    return _PREFIX + b"%x" % next(_counter)
 
 
 def status_line(status: int) -> bytes:
     return b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))
+
+
+_HEADS: dict[tuple[int, bytes], bytes] = {}
+
+
+def _head(status: int, content_type: bytes) -> bytes:
+    """Everything before the sync token's value, cached per (status, type)."""
+    key = (status, content_type)
+    head = _HEADS.get(key)
+    if head is None:
+        head = _HEADS[key] = (
+            status_line(status)
+            + b"Content-Type: "
+            + content_type
+            + b"\r\n"
+            + CORS
+            + b"upstash-sync-token: "
+            + _PREFIX
+        )
+    return head
 
 
 def build(
@@ -58,16 +78,13 @@ def build(
     extra: bytes = b"",
 ) -> bytes:
     """A complete response; ``head`` keeps Content-Length but drops the body."""
-    return b"%sContent-Type: %s\r\nContent-Length: %d\r\nupstash-sync-token: %s\r\n%s%s%s\r\n%s" % (
-        status_line(status),
-        content_type,
-        len(body),
-        sync_token(),
-        CORS,
+    return b"".join((
+        _head(status, content_type),
+        b"%x\r\nContent-Length: %d\r\n" % (next(_counter), len(body)),
         extra,
-        b"Connection: close\r\n" if close else b"",
+        b"Connection: close\r\n\r\n" if close else b"\r\n",
         b"" if head else body,
-    )
+    ))  # fmt: skip
 
 
 def error_body(message: str) -> bytes:

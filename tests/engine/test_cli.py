@@ -133,3 +133,16 @@ def test_engine_binary_missing_is_a_clear_cli_error(settings: Settings, tmp_path
     assert "missing-valkey" in proc.stderr
     assert "does not exist" in proc.stderr
     assert "hint:" in proc.stderr
+
+
+def test_up_json_and_quiet(env: dict[str, str | None], settings: Settings) -> None:
+    shown = run(env, "up", "--json", "-q")
+    assert shown.exit_code == 0
+    data = json.loads(shown.stdout)
+    assert data["gateway_port"] == settings.gateway_port
+    assert data["engine_port"] == settings.engine_port
+    assert data["env"]["USE_LOCAL_KV"] == "true"
+    assert data["env"]["UPSTASH_REDIS_REST_TOKEN"] == data["token"]
+    status = json.loads(run(env, "env", "--json").stdout)
+    assert status == {"running": True, "env": data["env"]}
+    run(env, "down")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -69,7 +70,11 @@ def _status_table(found: EngineStatus) -> Table:
 
 @click.group("redis")
 def redis_group() -> None:
-    """Run the local engine (valkey-server) in the background: start, stop, inspect."""
+    """Run the local engine (valkey-server) in the background: start, stop, inspect.
+
+    The engine alone, without the gateway (`pmkv up` starts both). Its data, log and
+    state live under PMKV_HOME (default ./.pmkv).
+    """
 
 
 @redis_group.command("start")
@@ -97,7 +102,9 @@ def redis_stop() -> None:
         console.print(f"engine stopped (pid {result.pid}, {result.method})", highlight=False)
 
 
-@redis_group.command("status")
+@redis_group.command(
+    "status", short_help="Show the engine's version, pid, port, keys, memory, AOF."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def redis_status(as_json: bool) -> None:
     """Show version, pid, port, uptime, keys, memory, AOF state and data folder.
@@ -132,7 +139,14 @@ def redis_flush(yes: bool) -> None:
 
 
 @redis_group.command("logs")
-@click.option("-n", "lines", type=click.IntRange(min=0), default=50, show_default=True)
+@click.option(
+    "-n",
+    "lines",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="How many lines to print.",
+)
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines (Ctrl-C stops).")
 def redis_logs(lines: int, follow: bool) -> None:
     """Print the last lines of the engine log."""
@@ -150,17 +164,28 @@ def redis_logs(lines: int, follow: bool) -> None:
 @click.command("up")
 @click.option("--port", type=int, help="Gateway port (default: PMKV_PORT or 8080).")
 @click.option("--engine-port", type=int, help="Engine port (default: PMKV_ENGINE_PORT or 6379).")
-def up_command(port: int | None, engine_port: int | None) -> None:
-    """Start the engine and the gateway in the background; print the env lines to use."""
-    info = stack.up(load_settings(gateway_port=port, engine_port=engine_port), progress=_say)
-    _notes(info.notes)
-    state = "already running" if info.already_running else "up"
-    err_console.print(
-        f"[green]stack {state}[/]: gateway {info.rest_url} (pid {info.gateway_pid}) → "
-        f"engine {escape(info.engine_version)} on 127.0.0.1:{info.engine_port} "
-        f"(pid {info.engine_pid})",
-        highlight=False,
-    )
+@click.option("--json", "as_json", is_flag=True, help="Print the stack as JSON instead.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the env lines (or the JSON).")
+def up_command(port: int | None, engine_port: int | None, as_json: bool, quiet: bool) -> None:
+    """Start the engine and the gateway in the background; print the env lines to use.
+
+    Idempotent: what already runs is left as it is. The env lines go to stdout,
+    progress to stderr, so `pmkv up -q >> .env.local` works (see also `pmkv env`).
+    """
+    settings = load_settings(gateway_port=port, engine_port=engine_port)
+    info = stack.up(settings, progress=None if quiet else _say)
+    if not quiet:
+        _notes(info.notes)
+        state = "already running" if info.already_running else "up"
+        err_console.print(
+            f"[green]stack {state}[/]: gateway {info.rest_url} (pid {info.gateway_pid}) → "
+            f"engine {escape(info.engine_version)} on 127.0.0.1:{info.engine_port} "
+            f"(pid {info.engine_pid})",
+            highlight=False,
+        )
+    if as_json:
+        click.echo(json.dumps({**asdict(info), "env": info.env()}, indent=2))
+        return
     for line in info.env_lines():
         click.echo(line)
 
@@ -177,17 +202,25 @@ def down_command() -> None:
 
 
 @click.command("env")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the variables and `running`.")
 @click.option(
     "--write",
     "target",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Merge the variables into this dotenv file (e.g. .env.local), keeping its other lines.",
 )
-def env_command(target: Path | None) -> None:
-    """Print UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN and USE_LOCAL_KV=true."""
+def env_command(as_json: bool, target: Path | None) -> None:
+    """Print UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN and USE_LOCAL_KV=true.
+
+    The values are those of the local stack as configured (PMKV_PORT, PMKV_TOKEN or
+    the token kept in PMKV_HOME), whether or not it is running right now.
+    """
     found = stack.stack_env(load_settings())
     if not found.running:
         err_console.print("[yellow]note:[/] the stack is not running; start it with `pmkv up`")
+    if as_json:
+        click.echo(json.dumps({"running": found.running, "env": found.values}, indent=2))
+        return
     if target is None:
         for line in found.lines():
             click.echo(line)

@@ -1,0 +1,92 @@
+"""Argument coercion: JSON bodies → engine arguments, number lexemes kept."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pmkv.gateway.coerce import EntryError, parse_batch, parse_command, parse_json, to_arg
+from pmkv.gateway.errors import BadRequest
+
+# Strings the JSON text can carry (no lone surrogates, which cannot become UTF-8).
+texts = st.text(st.characters(blacklist_categories=("Cs",)))
+
+
+@given(st.lists(texts, min_size=1, max_size=8))
+def test_string_arguments_round_trip_as_utf8(args: list[str]) -> None:
+    body = json.dumps(args).encode()
+    assert parse_command(body) == [a.encode("utf-8") for a in args]
+
+
+@given(st.integers())
+def test_integer_lexeme_is_kept(n: int) -> None:
+    assert parse_command(json.dumps(["SET", "k", n]).encode())[2] == str(n).encode()
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_float_lexeme_is_kept(x: float) -> None:
+    text = json.dumps(x)
+    assert parse_command(f'["SET","k",{text}]'.encode())[2] == text.encode()
+
+
+@pytest.mark.parametrize(
+    ("lexeme", "expected"),
+    [("1.0", b"1.0"), ("9007199254740993", b"9007199254740993"), ("1e-07", b"1e-07"),
+     ("-0", b"-0"), ("13.361389", b"13.361389")],
+)  # fmt: skip
+def test_spec_number_examples(lexeme: str, expected: bytes) -> None:
+    assert parse_command(f'["SET","k",{lexeme}]'.encode())[2] == expected
+
+
+def test_booleans_are_true_false_not_python_spelling() -> None:
+    assert parse_command(b'["SET","k",true]')[2] == b"true"
+    assert parse_command(b'["SET","k",false]')[2] == b"false"
+
+
+@pytest.mark.parametrize("arg", ["null", '{"a":1}', "[1]"])
+def test_null_object_array_arguments_are_errors(arg: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        parse_command(f'["SET","k",{arg}]'.encode())
+    assert caught.value.message.startswith("ERR")
+    assert caught.value.http_status == 400
+
+
+def test_lone_surrogate_is_rejected() -> None:
+    with pytest.raises(BadRequest, match="UTF-8"):
+        parse_command(b'["SET","k","\\ud800"]')
+
+
+@pytest.mark.parametrize("body", [b"", b"{", b'{"a":1}', b"[]", b"\xff\xfe", b'"GET"'])
+def test_bad_single_bodies_are_bad_requests(body: bytes) -> None:
+    with pytest.raises(BadRequest):
+        parse_command(body)
+
+
+def test_whitespace_around_the_body_is_fine() -> None:
+    assert parse_command(b' \n["GET", "k"]\n ') == [b"GET", b"k"]
+
+
+def test_trailing_garbage_is_rejected() -> None:
+    with pytest.raises(BadRequest):
+        parse_json(b'["GET","k"] x')
+
+
+def test_batch_keeps_malformed_entries_in_place() -> None:
+    out = parse_batch(b'[["GET","a"],[],"x",["SET","b",null],["PING"]]')
+    assert out[0] == [b"GET", b"a"]
+    assert [type(e) for e in out[1:4]] == [EntryError, EntryError, EntryError]
+    assert out[4] == [b"PING"]
+
+
+def test_batch_must_be_an_array() -> None:
+    with pytest.raises(BadRequest):
+        parse_batch(b'{"a":1}')
+    assert parse_batch(b"[]") == []
+
+
+def test_to_arg_rejects_other_types() -> None:
+    with pytest.raises(EntryError):
+        to_arg(1.5)

@@ -1,0 +1,88 @@
+"""Engine replies → Upstash JSON, with and without base64 (spec §4.2, §4.3)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pmkv.gateway.encode import entries_json, entry_json, error_json, value_json
+from pmkv.gateway.resp import RespError
+
+replies = st.recursive(
+    st.one_of(st.binary(max_size=40), st.integers(), st.none()),
+    lambda inner: st.lists(inner, max_size=5),
+    max_leaves=20,
+)
+
+
+def b64_decode(value: Any) -> Any:
+    """What the official clients do with a base64 result (recursively)."""
+    if isinstance(value, str):
+        return base64.b64decode(value)
+    if isinstance(value, list):
+        return [b64_decode(v) for v in value]
+    return value
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+@given(replies)
+def test_base64_round_trip_recovers_raw_bytes(reply: Any) -> None:
+    # A top-level OK stays raw by design; every other value decodes back exactly.
+    decoded = json.loads(value_json(reply, True))
+    if reply == b"OK":
+        assert decoded == "OK"
+    else:
+        assert b64_decode(decoded) == reply
+
+
+@given(replies)
+def test_plain_json_is_lossy_utf8(reply: Any) -> None:
+    assert json.loads(value_json(reply, False)) == plain(reply)
+
+
+def test_spec_nesting_example() -> None:
+    # EVAL returning {'OK', 7, {'x'}, false}: OK encoded inside arrays, ints and nil kept.
+    assert value_json([b"OK", 7, [b"x"], None], True) == '["T0s=",7,["eA=="],null]'
+
+
+def test_top_level_ok_is_raw_and_other_strings_are_encoded() -> None:
+    assert value_json(b"OK", True) == '"OK"'
+    assert value_json(b"v", True) == '"dg=="'
+    assert value_json(None, True) == "null"
+
+
+def test_binary_without_base64_becomes_replacement_character() -> None:
+    assert json.loads(value_json(b"\x9e", False)) == "\ufffd"
+    assert value_json(b"\x9e", True) == '"ng=="'
+
+
+def test_errors_are_never_encoded() -> None:
+    assert json.loads(entry_json(RespError("WRONGTYPE x"), True)) == {"error": "WRONGTYPE x"}
+    assert json.loads(error_json('ERR "quoted" é')) == {"error": 'ERR "quoted" é'}
+
+
+@given(st.lists(st.one_of(st.binary(max_size=10), st.integers(), st.none()), max_size=10))
+def test_entries_are_encoded_one_by_one(results: list[Any]) -> None:
+    out = json.loads(entries_json(results, True))
+    assert len(out) == len(results)
+    for got, want in zip(out, results, strict=True):
+        if want == b"OK":
+            assert got == {"result": "OK"}
+        else:
+            assert b64_decode(got["result"]) == want
+
+
+def test_entries_mix_results_and_errors() -> None:
+    out = json.loads(entries_json([b"OK", 2, RespError("ERR no"), None], False))
+    assert out == [{"result": "OK"}, {"result": 2}, {"error": "ERR no"}, {"result": None}]

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.gateway.wire import RawConnection, SseStream, assert_json_error, request_bytes
@@ -266,22 +268,26 @@ def test_quiet_event_stream_outlives_the_idle_timeout(tight_gateway: RunningGate
         stream.close()
 
 
-# security
+# security and start-up
+
+
+def serve(engine: RunningEngine, cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+    """``python -m pmkv serve`` with a clean environment (no PMKV_* from the caller)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMKV_")}
+    env["PMKV_HOME"] = str(cwd / "home")
+    return subprocess.Popen(
+        [sys.executable, "-m", "pmkv", "serve", "--engine-url", engine.url, *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_non_loopback_bind_without_token_is_refused(
     own_engine: RunningEngine, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PMKV_")}
-    env["PMKV_HOME"] = str(tmp_path / "home")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pmkv", "serve", "--host", "0.0.0.0",
-         "--port", str(free_port()), "--engine-url", own_engine.url],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    proc = serve(own_engine, tmp_path, "--host", "0.0.0.0", "--port", str(free_port()))
     try:
         output, _ = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
@@ -289,3 +295,52 @@ def test_non_loopback_bind_without_token_is_refused(
         pytest.fail("the gateway accepted a non-loopback bind without a token")
     assert proc.returncode != 0
     assert b"token" in output.lower()
+
+
+def test_default_bind_is_loopback_only(own_engine: RunningEngine, tmp_path: Path) -> None:
+    port = free_port()
+    proc = serve(own_engine, tmp_path, "--port", str(port), "--token", "loopback-token")
+    try:
+        wait_for_port(port)
+        listening = [
+            conn.laddr
+            for conn in psutil.Process(proc.pid).net_connections(kind="inet")
+            if conn.status == psutil.CONN_LISTEN
+        ]
+        assert listening, "the gateway listens nowhere"
+        assert {addr.ip for addr in listening} == {"127.0.0.1"}, listening
+    finally:
+        stop(proc)
+
+
+def test_busy_port_is_a_clear_error(own_engine: RunningEngine, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = serve(own_engine, tmp_path, "--port", str(port), "--token", "busy-token")
+        try:
+            output, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            stop(proc)
+            pytest.fail("the gateway did not notice that its port was busy")
+    assert proc.returncode != 0
+    assert str(port).encode() in output, output
+
+
+@pytest.mark.slow
+def test_quiet_event_stream_gets_keepalive_comments(own_gateway: RunningGateway) -> None:
+    stream = SseStream(
+        own_gateway.url, "/subscribe/keepalive", {"Authorization": f"Bearer {own_gateway.token}"}
+    )
+    try:
+        assert stream.next_data() == "subscribe,keepalive,1"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = stream.next_line(timeout=max(0.1, deadline - time.monotonic()))
+            assert line is not None, "the stream ended"
+            if line.startswith(":"):
+                return
+        pytest.fail("no SSE comment line within 20 s")
+    finally:
+        stream.close()

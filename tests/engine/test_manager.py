@@ -353,3 +353,27 @@ def test_a_wrapper_script_that_does_not_exec_is_managed(
     assert manager.start(wrapped).already_running
     assert manager.stop(wrapped).method == "shutdown"
     assert leftovers(settings.home) == []
+
+
+def test_start_on_another_port_while_running_says_it_keeps_the_old_one(
+    settings: Settings,
+) -> None:
+    info = manager.start(settings)
+    assert settings.engine_port is not None
+    other = replace(settings, engine_port=settings.engine_port + 1)
+    again = manager.start(other)
+    assert again.already_running
+    assert again.port == info.port
+    assert any("stop it first" in note for note in again.notes)
+
+
+def test_a_frozen_engine_is_reported_and_still_stoppable(settings: Settings) -> None:
+    info = manager.start(settings)
+    os.kill(info.pid, signal.SIGSTOP)
+    try:
+        assert any("does not answer" in note for note in manager.start(settings).notes)
+        assert not status(settings).running
+    finally:
+        os.kill(info.pid, signal.SIGCONT)
+    assert manager.stop(settings).pid == info.pid
+    assert _gone(info.pid)

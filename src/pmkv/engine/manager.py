@@ -124,9 +124,9 @@ def live_state(where: Layout) -> tuple[ProcessState | None, list[str]]:
     reason = f"the engine recorded in {path} (pid {state.pid}, port {state.port}) is gone"
     if process.alive(state.pid):
         reason = f"pid {state.pid} recorded in {path} now belongs to another program"
-    user = process.who_listens(state.port)
     if not process.port_free(state.port, settle=0.0):
-        reason += f"; port {state.port} is now used by {user or 'another program'}"
+        user = process.who_listens(state.port) or "another program"
+        reason += f"; port {state.port} is now used by {user}"
     notes.append(f"{reason}; removed the stale state")
     return None, notes
 
@@ -205,6 +205,16 @@ def start(settings: Settings, progress: Progress | None = None) -> EngineInfo:
     with locked(where):
         state, notes = live_state(where)
         if state is not None:
+            if settings.engine_port is not None and settings.engine_port != state.port:
+                notes.append(
+                    f"the engine already runs on port {state.port}, not {settings.engine_port}; "
+                    "stop it first to change its port"
+                )
+            if not serves(state.pid, state.port):
+                notes.append(
+                    f"the engine (pid {state.pid}) runs but does not answer on port "
+                    f"{state.port}; see `pmkv redis logs`, or restart it"
+                )
             return _info(state, already=True, notes=notes)
         strays = process.engines_in(where.data_dir, ENGINE_NAMES)
         if strays:

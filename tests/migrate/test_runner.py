@@ -41,7 +41,7 @@ def test_fixture_migrates_byte_identical_and_leaves_pm_untouched(
         assert raw.decode("utf-8") == to_js_json(parse_json((pm_copy / record.path).read_bytes()))
         ledger = clean_engine.hget(LEDGER_KEY, record.key)
         assert ledger is not None
-        assert ledger.decode() == content_hash(record.value)
+        assert ledger.decode() == content_hash(parse_json(raw))
     assert json.loads(clean_engine.get("pm:projects:list") or b"") == [P]
     epics = json.loads(clean_engine.get(KS.epics_list(P)) or b"")
     assert epics == sorted(epics)

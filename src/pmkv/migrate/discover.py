@@ -21,8 +21,10 @@ from pmkv.migrate.inventory import (
     ProjectInventory,
     Record,
 )
+from pmkv.migrate.jsjson import js_json
+from pmkv.migrate.storyload import StoryJob, load_all
 from pmkv.store import records
-from pmkv.store.codec import JsonValue, parse_json, to_js_json
+from pmkv.store.codec import JsonValue, parse_json
 from pmkv.store.errors import InvalidJSONError
 from pmkv.store.keyspace import Keyspace
 
@@ -39,6 +41,8 @@ class _Walker:
         self.ks = ks
         self.progress = progress
         self.root = inv.pm_dir
+        self.jobs: list[tuple[EpicInventory, StoryJob]] = []
+        self.epics_with_stories: list[EpicInventory] = []
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -83,7 +87,7 @@ class _Walker:
         if problems:
             self.inv.skipped[key] = rel
             return None
-        return Record(kind, key, rel, value, to_js_json(value), project, epic)
+        return Record(kind, key, rel, value, js_json(value), project, epic)
 
 
 def _dirs_and_files(folder: Path) -> tuple[list[Path], list[Path]]:
@@ -135,20 +139,51 @@ def discover(
             "there is no people.json",
             "pm:people is not written; add pm/people.json if the app needs people",
         )
-    total = len(names)
-    for done, directory in enumerate(d for d in dirs if not d.name.startswith(".")):
+    for directory in (d for d in dirs if not d.name.startswith(".")):
         if directory.name in (inv.selected or [directory.name]):
             inv.projects[directory.name] = _project(walker, directory)
         elif (directory / "project.json").is_file():
             # unselected projects still count for the projects list, unread
             inv.all_valid_projects.append(directory.name)
-        if progress:
-            progress("discover", done + 1, total)
+    _load_stories(walker)
     inv.all_valid_projects = sorted(
         set(inv.all_valid_projects) | {p for p, pi in inv.projects.items() if pi.valid}
     )
     rules.check_duplicates(walker.inv)
     return inv
+
+
+def _load_stories(walker: _Walker) -> None:
+    """Load every queued story (in parallel when many), then the per-epic checks."""
+    inv = walker.inv
+    outcomes = load_all([job for _, job in walker.jobs], walker.progress)
+    inv.files_read += len(outcomes)
+    present: dict[int, set[str]] = {}
+    epics: dict[int, EpicInventory] = {}
+    for (epic, job), outcome in zip(walker.jobs, outcomes, strict=True):
+        epics[id(epic)] = epic
+        present.setdefault(id(epic), set()).add(job.sid)
+        for problem in outcome.problems:
+            inv.anomalies.append(
+                Anomaly(
+                    "error",
+                    problem.code,
+                    job.rel,
+                    problem.reason,
+                    problem.hint,
+                    field=problem.field,
+                    project=job.project,
+                )
+            )
+        if outcome.text is None:
+            inv.skipped[job.key] = job.rel
+            continue
+        epic.stories[job.sid] = Record(
+            "story", job.key, job.rel, None, outcome.text, job.project, job.epic
+        )
+    for epic in walker.epics_with_stories:
+        project = epic.record.project if epic.record else None
+        rules.check_story_ids(inv, epic, present.get(id(epic), set()), project or "")
 
 
 def _check_people(walker: _Walker, path: Path, value: JsonValue) -> None:
@@ -247,19 +282,29 @@ def _check_epic_ids(walker: _Walker, proj: ProjectInventory, project_file: Path)
 def _epic(walker: _Walker, proj: ProjectInventory, folder: Path) -> EpicInventory:
     p, name = proj.name, folder.name
     epic = EpicInventory(name)
-    dirs, files = _dirs_and_files(folder)
-    story_paths = [f for f in files if records.is_story_file(f.name)]
-    epic.story_files = len(story_paths)
+    # names, not Path objects: an epic can hold thousands of story files
+    dirs: list[Path] = []
+    names: list[str] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                dirs.append(Path(entry.path))
+            else:
+                names.append(entry.name)
+    dirs.sort()
+    names.sort()
+    story_names = [n for n in names if records.is_story_file(n)]
+    epic.story_files = len(story_names)
     for directory in dirs:
         walker.note(
             "warning", "stray-file", directory, "a folder inside an epic", _STRAY_HINT, project=p
         )
-    for path in files:
-        if path.name != "epic.json" and path not in story_paths:
+    for file_name in names:
+        if file_name != "epic.json" and not records.is_story_file(file_name):
             walker.note(
                 "warning",
                 "stray-file",
-                path,
+                folder / file_name,
                 "not epic.json and not a story file name",
                 "story files are named F-<ACR>-<nnn>.json or NFR-<ACR>-<nnn>.json; " + _STRAY_HINT,
                 project=p,
@@ -281,32 +326,18 @@ def _epic(walker: _Walker, proj: ProjectInventory, folder: Path) -> EpicInventor
             "missing-epic-json",
             folder,
             "epic folder without epic.json",
-            f"add epic.json; its {len(story_paths)} story file(s) are not migrated",
+            f"add epic.json; its {len(story_names)} story file(s) are not migrated",
             project=p,
         )
         return epic
     epic.record = walker.load(epic_file, "epic", walker.ks.epic(p, name), p, name)
     if epic.record is None or proj.record is None:
         return epic
-    for path in story_paths:
-        sid = path.name[: -len(".json")]
-        record = walker.load(path, "story", walker.ks.story(p, name, sid), p, name)
-        if record is None:
-            continue
-        if not rules.story_id_matches(record.value, sid):
-            walker.note(
-                "error",
-                "id-mismatch",
-                path,
-                f"the story's id differs from its file name {sid!r}",
-                "rename the file to <id>.json or fix `id`; it is not migrated",
-                field="id",
-                project=p,
-            )
-            walker.inv.skipped[record.key] = record.path
-            continue
-        epic.stories[sid] = record
-    rules.check_story_ids(walker.inv, epic, {f.name[:-5] for f in story_paths}, p)
-    if walker.progress:
-        walker.progress("discover-stories", len(epic.stories), epic.story_files)
+    walker.epics_with_stories.append(epic)
+    base, rel_base = str(folder), f"{p}/{name}/"
+    for file_name in story_names:
+        sid = file_name[: -len(".json")]
+        key = walker.ks.story(p, name, sid)
+        job = StoryJob(os.path.join(base, file_name), rel_base + file_name, key, sid, p, name)
+        walker.jobs.append((epic, job))
     return epic

@@ -22,6 +22,14 @@ from pmkv.migrate.errors import StoreRejected, StoreUnreachable
 # 100,000-story tree needs few round trips, small enough to keep each response a few MB.
 READ_CHUNK = 1000
 READS_PER_REQUEST = 5
+# Read-only: GET each key and return its sha1 ("" when absent: nil would end a Lua array).
+_SHA1_SCRIPT = (
+    "local out = {} "
+    "for i, key in ipairs(KEYS) do "
+    "local v = redis.call('GET', key) "
+    "if v then out[i] = redis.sha1hex(v) else out[i] = '' end "
+    "end return out"
+)
 
 
 @contextmanager
@@ -87,7 +95,7 @@ class KvStore:
                 pipe.execute(list(command))
             return list(pipe.exec())
 
-    def _batched_reads(self, commands: list[list[str]], what: str) -> list[Any]:
+    def _batched_reads(self, commands: Sequence[Sequence[Any]], what: str) -> list[Any]:
         out: list[Any] = []
         for start in range(0, len(commands), READS_PER_REQUEST):
             for result in self.pipeline(commands[start : start + READS_PER_REQUEST], what):
@@ -98,6 +106,19 @@ class KvStore:
         """GET every key (MGET in chunks, several chunks per request)."""
         commands = [["MGET", *chunk] for chunk in _chunks(keys, READ_CHUNK)]
         return self._batched_reads(commands, f"reading {len(keys)} keys")
+
+    def hashes(self, keys: Sequence[str]) -> list[str | None]:
+        """sha1 of every key's value, computed by the engine (None: absent).
+
+        Comparing 40-character digests instead of whole values keeps plans and verifies
+        of large trees from moving every value over HTTP; values are only fetched for keys
+        whose digest differs from the file's.
+        """
+        commands = [
+            ["EVAL", _SHA1_SCRIPT, len(chunk), *chunk] for chunk in _chunks(keys, READ_CHUNK)
+        ]
+        found = self._batched_reads(commands, f"hashing {len(keys)} keys")
+        return [digest or None for digest in found]
 
     def hget_many(self, hash_key: str, fields: Sequence[str]) -> list[str | None]:
         """HMGET ``fields`` of ``hash_key`` in chunks."""

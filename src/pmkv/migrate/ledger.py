@@ -19,3 +19,8 @@ def text_hash(text: str) -> str:
     Hashing the text we already hold avoids serializing every record a second time.
     """
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha1_text(text: str) -> str:
+    """sha1 of the UTF-8 text, as the engine's ``redis.sha1hex`` computes it."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()

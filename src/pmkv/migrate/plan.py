@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pmkv.migrate.ledger import text_hash
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.ledger import LEDGER_KEY, sha1_text, text_hash
 
 Action = Literal["create", "update", "unchanged", "conflict", "skip"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "conflict", "skip")
@@ -84,3 +85,29 @@ def build_plan(
     for key, path in skipped.items():
         entries.append(PlanEntry(key, "skip", False, f"{path} is invalid"))
     return Plan(entries, values, before, ledger, force, hashes)
+
+
+def read_current(
+    store: KvStore | None, values: dict[str, str]
+) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """What the KV holds for ``values``' keys, and their ledger entries.
+
+    Digests first: a key whose engine-side sha1 equals the file's holds exactly that
+    text, so only absent-or-different keys cost a value (and ledger) read.
+    """
+    keys = list(values)
+    if store is None:
+        return dict.fromkeys(keys), dict.fromkeys(keys)
+    before: dict[str, str | None] = {}
+    differing: list[str] = []
+    for key, digest in zip(keys, store.hashes(keys), strict=True):
+        if digest is None:
+            before[key] = None
+        elif digest == sha1_text(values[key]):
+            before[key] = values[key]
+        else:
+            differing.append(key)
+    before.update(zip(differing, store.get_many(differing), strict=True))
+    ledger: dict[str, str | None] = dict.fromkeys(keys)
+    ledger.update(zip(differing, store.hget_many(LEDGER_KEY, differing), strict=True))
+    return before, ledger

@@ -31,10 +31,6 @@ def valid_name(name: str) -> bool:
     return True
 
 
-def story_id_matches(value: JsonValue, file_id: str) -> bool:
-    return isinstance(value, dict) and value.get("id") == file_id
-
-
 def _id_of(value: JsonValue) -> str | None:
     found = value.get("id") if isinstance(value, dict) else None
     return found if isinstance(found, str) else None

@@ -18,9 +18,8 @@ from pmkv.migrate.discover import discover
 from pmkv.migrate.errors import MigrateAborted
 from pmkv.migrate.journal import Journal
 from pmkv.migrate.kv import KvStore
-from pmkv.migrate.ledger import LEDGER_KEY
 from pmkv.migrate.lists import expected_values
-from pmkv.migrate.plan import Plan, build_plan
+from pmkv.migrate.plan import Plan, build_plan, read_current
 from pmkv.migrate.report import render_markdown
 from pmkv.migrate.result import MigrateResult
 from pmkv.migrate.sink import DEFAULT_BATCH, KvSink, RecordingSink, Sink, apply_plan
@@ -71,13 +70,13 @@ def migrate(
     current_pl = store.get_many([pl_key])[0] if store and inv.selected else None
     values = expected_values(inv, ks, current_pl)
     keys = list(values)
-    before_list = store.get_many(keys) if store else [None] * len(keys)
-    ledger_list = store.hget_many(LEDGER_KEY, keys) if store else [None] * len(keys)
-    list_keys = {k for k in keys if k not in {r.key for r in inv.records()}}
+    before, ledger = read_current(store, values)
+    record_keys = {r.key for r in inv.records()}
+    list_keys = {k for k in keys if k not in record_keys}
     plan = build_plan(
         values,
-        dict(zip(keys, before_list, strict=True)),
-        dict(zip(keys, ledger_list, strict=True)),
+        before,
+        ledger,
         inv.skipped,
         list_keys=list_keys,
         force=options.force,

@@ -19,6 +19,7 @@ from typing import Literal
 from pmkv.migrate.diff import json_diff
 from pmkv.migrate.inventory import Inventory
 from pmkv.migrate.kv import KvStore
+from pmkv.migrate.ledger import sha1_text
 from pmkv.migrate.lists import expected_values
 from pmkv.store.codec import parse_json
 from pmkv.store.errors import InvalidJSONError
@@ -106,15 +107,22 @@ def verify(
         rng = random.Random(seed)
         keys = rng.sample(record_keys, min(sample, len(record_keys))) + lists
     differences: list[Difference] = []
-    actual = store.get_many(keys)
-    for n, (key, value) in enumerate(zip(keys, actual, strict=True)):
-        want = expected[key]
-        if value is None:
+    # engine-side digests first; whole values only for the keys that differ
+    differing: list[str] = []
+    for n, (key, digest) in enumerate(zip(keys, store.hashes(keys), strict=True)):
+        if digest is None:
             differences.append(Difference(key, "missing", paths.get(key), ["/"], "no such key"))
-        elif value != want and not (key == pl_key and inv.selected and _contains(value, inv)):
-            differences.append(_changed(key, want, value, paths.get(key)))
+        elif digest != sha1_text(expected[key]):
+            differing.append(key)
         if progress and n % 1000 == 0:
             progress("verify", n, len(keys))
+    for key, value in zip(differing, store.get_many(differing), strict=True):
+        if value is None:
+            differences.append(Difference(key, "missing", paths.get(key), ["/"], "no such key"))
+        elif value != expected[key] and not (
+            key == pl_key and inv.selected and _contains(value, inv)
+        ):
+            differences.append(_changed(key, expected[key], value, paths.get(key)))
     scanned = _scan_scope(store, inv, ks)
     for key in scanned:
         if key not in expected:

@@ -175,3 +175,16 @@ def test_ctrl_c_during_up_leaves_no_process(
     assert leftovers(settings.home) == []
     assert not gateway_state.exists()
     assert not layout(settings).engine_state.exists()
+
+
+def test_a_readonly_token_reaches_the_gateway(settings: Settings) -> None:
+    first = stack.up(settings)
+    Upstash(url=first.rest_url, token=first.token).set("visible", "1")
+    with_readonly = replace(settings, readonly_token="reader-token-123")
+    again = stack.up(with_readonly)
+    assert again.gateway_pid != first.gateway_pid  # restarted to take the new token
+    reader = Upstash(url=again.rest_url, token="reader-token-123")
+    assert reader.get("visible") == "1"
+    with pytest.raises(Exception, match=r"(?i)read|permission|denied|forbidden|token"):
+        reader.set("visible", "2")
+    assert stack.up(with_readonly).already_running

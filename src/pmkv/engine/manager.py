@@ -170,7 +170,7 @@ def _wait_ready(pid: int, port: int, log: Path, offset: int, started: float) -> 
             raise StartFailed(
                 "the engine exited during start"
                 + (f" with status {code}" if code is not None else "")
-                + _tail(log, offset),
+                + process.tail_text(log, offset),
                 hint=f"read the full log in {log}",
             )
         state = resp.probe(port)
@@ -184,17 +184,10 @@ def _wait_ready(pid: int, port: int, log: Path, offset: int, started: float) -> 
         if time.monotonic() > deadline:
             raise StartFailed(
                 f"the engine (pid {pid}) did not answer on 127.0.0.1:{port} within "
-                f"{START_TIMEOUT:.0f} s" + _tail(log, offset),
+                f"{START_TIMEOUT:.0f} s" + process.tail_text(log, offset),
                 hint=f"read the full log in {log}",
             )
         time.sleep(0.03)
-
-
-def _tail(log: Path, offset: int) -> str:
-    lines = process.log_tail(log, 20, offset=offset)
-    if not lines:
-        return " (its log is empty)"
-    return "; its last log lines:\n" + "\n".join(lines)
 
 
 def start(settings: Settings, progress: Progress | None = None) -> EngineInfo:

@@ -191,6 +191,14 @@ def log_tail(path: Path, lines: int = 20, *, offset: int = 0) -> list[str]:
     return [raw.decode("utf-8", "replace").rstrip("\r\n") for raw in tail]
 
 
+def tail_text(path: Path, offset: int, lines: int = 20) -> str:
+    """'; its last log lines:\n...' for an error message (what a process wrote since ``offset``)."""
+    tail = log_tail(path, lines, offset=offset)
+    if not tail:
+        return " (its log is empty)"
+    return "; its last log lines:\n" + "\n".join(tail)
+
+
 def engines_in(data_dir: Path, names: Sequence[str]) -> list[int]:
     """Pids of engine processes whose working directory is ``data_dir``.
 

@@ -150,7 +150,7 @@ def _start_gateway(
             log_path=str(log),
             command=argv,
             engine_port=engine.port,
-            token_sha256=fingerprint(token),
+            token_sha256=_tokens_print(token, settings.readonly_token),
         )
 
     def ready(state: ProcessState) -> ProcessState:
@@ -165,18 +165,17 @@ def _wait_gateway(pid: int, port: int, where: Layout, offset: int) -> None:
     while not answers(port, timeout=0.5):
         if not process.alive(pid):
             code = process.exit_code(pid)
-            tail = process.log_tail(where.gateway_log, 20, offset=offset)
             raise StartFailed(
                 "the gateway exited during start"
                 + (f" with status {code}" if code is not None else "")
-                + ("; its last log lines:\n" + "\n".join(tail) if tail else ""),
+                + process.tail_text(where.gateway_log, offset),
                 hint=f"read the full log in {where.gateway_log}",
             )
         if time.monotonic() > deadline:
             raise StartFailed(
                 f"the gateway (pid {pid}) did not answer GET {rest_url(port)}/ within "
-                f"{GATEWAY_START_TIMEOUT:.0f} s",
-                hint=f"read its log in {where.gateway_log}",
+                f"{GATEWAY_START_TIMEOUT:.0f} s" + process.tail_text(where.gateway_log, offset),
+                hint=f"read the full log in {where.gateway_log}",
             )
         time.sleep(0.05)
 
@@ -186,8 +185,13 @@ def _matches(state: ProcessState, settings: Settings, engine: EngineInfo, token:
     return (
         state.port == settings.gateway_port
         and state.engine_port == engine.port
-        and state.token_sha256 == fingerprint(token)
+        and state.token_sha256 == _tokens_print(token, settings.readonly_token)
     )
+
+
+def _tokens_print(token: str, readonly: str | None) -> str:
+    """One fingerprint of both tokens: a change to either restarts the gateway."""
+    return fingerprint(token) if readonly is None else fingerprint(f"{token}\0{readonly}")
 
 
 def up(settings: Settings, progress: Progress | None = None) -> StackInfo:
@@ -261,7 +265,7 @@ def stack_env(settings: Settings) -> StackEnv:
     running = (
         gateway is not None
         and gateway.port == settings.gateway_port
-        and gateway.token_sha256 == fingerprint(token)
+        and gateway.token_sha256 == _tokens_print(token, settings.readonly_token)
         and answers(gateway.port)
     )
     return StackEnv(env_values(rest_url(settings.gateway_port), token), running)

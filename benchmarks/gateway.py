@@ -10,7 +10,7 @@ and webdis, all on 127.0.0.1, then drives them with wrk:
   (raw RESP straight to the engine: the ceiling).
 
 Prints one table (or ``--json``). Every process it starts is stopped on exit, Ctrl-C
-included. Usage: ``python benchmarks/gateway.py [--duration 4] [--json]``.
+included. Usage: ``python benchmarks/gateway.py [--duration 4] [--repeat 1] [--json]``.
 """
 
 from __future__ import annotations
@@ -274,7 +274,12 @@ def run_redis_benchmark(engine_port: int, duration: int) -> Cell:
     return Cell("redis-benchmark", scenario, PIPELINE_CONNECTIONS, per_request, rate, None, None, 0)
 
 
-def measure(duration: int, workdir: Path, progress: bool) -> list[Row]:
+def median(cells: list[Cell]) -> Cell:
+    """The run with the median throughput (latencies stay those of that same run)."""
+    return sorted(cells, key=lambda cell: cell.commands_per_s)[len(cells) // 2]
+
+
+def measure(duration: int, repeat: int, workdir: Path, progress: bool) -> list[Row]:
     stack = Stack(workdir)
     rows: list[Row] = []
     try:
@@ -298,39 +303,44 @@ def measure(duration: int, workdir: Path, progress: bool) -> list[Row]:
                     (ours_url, scripts[(command, "ours")], "ours"),
                     (peer_url, scripts[(command, "webdis")], "webdis"),
                 ]
-                # Alternate who goes first, so a drift in the machine's load favours nobody.
-                if len(rows) % 2:
-                    runs.reverse()
-                cells = {
-                    target: run_wrk(url, script, connections, duration, target, scenario)
-                    for url, script, target in runs
-                }
-                rows.append(Row(scenario, connections, cells["ours"], cells["webdis"]))
+                cells: dict[str, list[Cell]] = {"ours": [], "webdis": []}
+                for attempt in range(repeat):
+                    # Alternate who goes first, so a drift in the load favours nobody.
+                    order = runs if (len(rows) + attempt) % 2 == 0 else runs[::-1]
+                    for url, script, target in order:
+                        cell = run_wrk(url, script, connections, duration, target, scenario)
+                        cells[target].append(cell)
+                ours, peer = median(cells["ours"]), median(cells["webdis"])
+                rows.append(Row(scenario, connections, ours, peer))
         if progress:
             print(f"… /pipeline of {PIPELINE_DEPTH} GETs", file=sys.stderr)
         batch = json.dumps([["GET", KEY]] * PIPELINE_DEPTH)
-        pipe_script = wrk_script(
-            workdir, "ours-pipeline", "POST", "/pipeline", ours_headers(), batch
-        )
+        pipe_script = wrk_script(workdir, "o-pipeline", "POST", "/pipeline", ours_headers(), batch)
         scenario = f"/pipeline ×{PIPELINE_DEPTH} GET"
-        ours = run_wrk(
-            ours_url, pipe_script, PIPELINE_CONNECTIONS, duration, "ours", scenario, PIPELINE_DEPTH
-        )
-        ceiling = run_redis_benchmark(engine_port, duration)
-        rows.append(Row(scenario, PIPELINE_CONNECTIONS, ours, ceiling))
+        pipelines: list[Cell] = []
+        ceilings: list[Cell] = []
+        for _ in range(repeat):
+            pipelines.append(
+                run_wrk(ours_url, pipe_script, PIPELINE_CONNECTIONS, duration, "ours", scenario,
+                        PIPELINE_DEPTH)
+            )  # fmt: skip
+            ceilings.append(run_redis_benchmark(engine_port, duration))
+        rows.append(Row(scenario, PIPELINE_CONNECTIONS, median(pipelines), median(ceilings)))
     finally:
         stack.stop()
     return rows
 
 
-def render(rows: list[Row], duration: int, load: tuple[float, float]) -> None:
+def render(rows: list[Row], duration: int, repeat: int, load: tuple[float, float]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     def ms(value: float | None) -> str:
         return "–" if value is None else f"{value:.2f}"
 
-    table = Table(title=f"pmkv gateway vs peers, same engine, {duration:g} s per cell (127.0.0.1)")
+    runs = f", median of {repeat} runs" if repeat > 1 else ""
+    title = f"pmkv gateway vs peers, same engine, {duration} s per cell{runs} (127.0.0.1)"
+    table = Table(title=title)
     for column in ("scenario", "conns", "ours cmd/s", "p50 ms", "p99 ms", "peer", "peer cmd/s",
                    "p50 ms", "p99 ms", "ours/peer"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("scenario", "peer") else "right")
@@ -361,6 +371,9 @@ def _interrupt(signum: int, frame: object) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=4, help="seconds per cell (default 4)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per cell; the median is shown (default 1)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
     # A SIGTERM unwinds like Ctrl-C, so the finally blocks stop every child.
@@ -368,16 +381,21 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="pmkv-bench-") as tmp:
         try:
-            rows = measure(args.duration, Path(tmp), progress=not args.json)
+            rows = measure(args.duration, max(1, args.repeat), Path(tmp), progress=not args.json)
         except KeyboardInterrupt:
             raise SystemExit(130) from None
     load = (load_before, os.getloadavg()[0])
     if args.json:
         out = [{**asdict(row), "ratio": row.ratio} for row in rows]
-        summary = {"duration_s": args.duration, "load_average": load, "rows": out}
+        summary = {
+            "duration_s": args.duration,
+            "repeat": args.repeat,
+            "load_average": load,
+            "rows": out,
+        }
         print(json.dumps(summary, indent=2))
     else:
-        render(rows, args.duration, load)
+        render(rows, args.duration, max(1, args.repeat), load)
 
 
 if __name__ == "__main__":

@@ -98,8 +98,6 @@ class GatewayConfig:
     # How long a graceful shutdown waits for in-flight requests.
     shutdown_grace: float = 10.0
     connect_timeout: float = 3.0
-    # Processes sharing the port (SO_REUSEPORT), each with its own engine connection.
-    workers: int = 1
 
     def __post_init__(self) -> None:
         if not self.token:

@@ -160,7 +160,6 @@ async def start_server(config: GatewayConfig, progress: Progress | None = None) 
             config.port,
             backlog=2048,
             reuse_address=True,
-            reuse_port=config.workers > 1,
         )
     except OSError as exc:
         busy = exc.errno == errno.EADDRINUSE

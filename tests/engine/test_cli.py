@@ -146,3 +146,12 @@ def test_up_json_and_quiet(env: dict[str, str | None], settings: Settings) -> No
     status = json.loads(run(env, "env", "--json").stdout)
     assert status == {"running": True, "env": data["env"]}
     run(env, "down")
+
+
+def test_redis_stop_warns_when_the_gateway_keeps_running(env: dict[str, str | None]) -> None:
+    run(env, "up", "-q")
+    stopped = CliRunner().invoke(cli, ["redis", "stop"], env=env, catch_exceptions=False)
+    assert "engine stopped" in stopped.stdout
+    assert "gateway" in stopped.stderr
+    assert "pmkv down" in stopped.stderr
+    run(env, "down")

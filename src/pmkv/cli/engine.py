@@ -94,8 +94,17 @@ def redis_start(port: int | None) -> None:
 @redis_group.command("stop")
 def redis_stop() -> None:
     """Stop the engine gracefully (SHUTDOWN flushes the AOF)."""
-    result = manager.stop(load_settings(), progress=_say)
+    settings = load_settings()
+    result = manager.stop(settings, progress=_say)
     _notes(result.notes)
+    gateway = stack.gateway_running(settings)
+    if gateway is not None:
+        _notes(
+            (
+                f"the gateway (pid {gateway}) still runs and now has no engine; `pmkv down` "
+                "stops both, `pmkv up` starts the engine again",
+            )
+        )
     if result.pid is None:
         console.print("the engine is not running")
     else:

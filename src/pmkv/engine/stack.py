@@ -256,6 +256,15 @@ def down(settings: Settings, progress: Progress | None = None) -> DownResult:
     return DownResult(pid, method, engine, tuple(notes))
 
 
+def gateway_running(settings: Settings) -> int | None:
+    """The pid of our background gateway for ``settings.home``, if one runs."""
+    where = layout(settings)
+    if not where.home.exists():
+        return None
+    gateway = _live_gateway(where, [])
+    return None if gateway is None else gateway.pid
+
+
 def stack_env(settings: Settings) -> StackEnv:
     """The variables for the stack ``settings`` describes; ``running`` if it is up as such."""
     where = layout(settings)

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.gateway.wire import Call, assert_json_error
+from tests.support.engine import RunningEngine
 from tests.support.gateway import RunningGateway
 
 
@@ -584,3 +585,94 @@ def test_other_encodings_mean_plain_json(call: Call, key: str, encoding: str) ->
     call(["SET", key, "v"])
     reply = call(["GET", key], headers={"Upstash-Encoding": encoding})
     assert reply.json() == {"result": "v"}
+
+
+# every (non-policy) command passes through: the gateway's answer is the engine's answer
+
+READS = [
+    ["GET", "{k}s"],
+    ["STRLEN", "{k}s"],
+    ["GETRANGE", "{k}s", 1, 3],
+    ["MGET", "{k}s", "{k}none"],
+    ["HGETALL", "{k}h"],
+    ["HMGET", "{k}h", "a", "zz"],
+    ["HSTRLEN", "{k}h", "a"],
+    ["LRANGE", "{k}l", 0, -1],
+    ["LPOS", "{k}l", "b"],
+    ["SMEMBERS", "{k}set"],
+    ["SINTERCARD", 1, "{k}set"],
+    ["ZRANGE", "{k}z", 0, -1, "WITHSCORES"],
+    ["ZRANGEBYSCORE", "{k}z", "(1", "+inf", "LIMIT", 0, 5],
+    ["ZMSCORE", "{k}z", "a", "nope"],
+    ["XRANGE", "{k}x", "-", "+"],
+    ["XLEN", "{k}x"],
+    ["PFCOUNT", "{k}hll"],
+    ["GEODIST", "{k}geo", "Palermo", "Catania", "km"],
+    ["GEOPOS", "{k}geo", "Palermo", "Nowhere"],
+    ["GEOSEARCH", "{k}geo", "FROMLONLAT", 15, 37, "BYRADIUS", 200, "km", "ASC", "WITHDIST"],
+    ["BITCOUNT", "{k}s"],
+    ["GETBIT", "{k}s", 1],
+    ["TYPE", "{k}z"],
+    ["OBJECT", "ENCODING", "{k}l"],
+    ["TTL", "{k}s"],
+    ["EXISTS", "{k}s", "{k}h", "{k}none"],
+    ["SORT", "{k}l", "ALPHA", "DESC"],
+    ["LCS", "{k}s", "{k}s2"],
+    ["DUMP", "{k}s"],
+    ["ECHO", "héllo"],
+    ["PING"],
+    ["COMMAND", "COUNT"],
+]
+
+
+def plain(reply: Any) -> Any:
+    """A raw engine reply as the gateway must render it in JSON (spec §4.2)."""
+    if isinstance(reply, bytes):
+        return reply.decode("utf-8", "replace")
+    if isinstance(reply, list):
+        return [plain(item) for item in reply]
+    return reply
+
+
+def encoded(reply: Any, top: bool = True) -> Any:
+    """The same reply with ``Upstash-Encoding: base64`` (spec §4.3)."""
+    if isinstance(reply, bytes):
+        return "OK" if top and reply == b"OK" else base64.b64encode(reply).decode()
+    if isinstance(reply, list):
+        return [encoded(item, top=False) for item in reply]
+    return reply
+
+
+@pytest.fixture
+def dataset(key: str, engine_client: redis.Redis) -> str:
+    engine_client.set(f"{key}s", "hello world")
+    engine_client.set(f"{key}s2", "hollow word")
+    engine_client.hset(f"{key}h", mapping={"a": "1", "b": "two"})
+    engine_client.rpush(f"{key}l", "c", "b", "a", "b")
+    engine_client.sadd(f"{key}set", "x", "y", "z")
+    engine_client.zadd(f"{key}z", {"a": 1, "b": 2.5, "c": 3})
+    engine_client.xadd(f"{key}x", {"f": "v"}, id="1-1")
+    engine_client.xadd(f"{key}x", {"g": "w"}, id="2-1")
+    engine_client.pfadd(f"{key}hll", "a", "b", "c")
+    engine_client.geoadd(
+        f"{key}geo", [13.361389, 38.115556, "Palermo", 15.087269, 37.502669, "Catania"]
+    )
+    return key
+
+
+@pytest.mark.parametrize("command", READS, ids=lambda c: "-".join(str(a) for a in c[:2]))
+def test_commands_answer_what_the_engine_answers(
+    call: Call, engine: RunningEngine, dataset: str, command: list[Any]
+) -> None:
+    sent = [arg.replace("{k}", dataset) if isinstance(arg, str) else arg for arg in command]
+    # RESP2, raw replies: no response callbacks, no RESP3 maps or doubles.
+    direct = redis.Redis(port=engine.port, protocol=2)
+    try:
+        conn = direct.connection_pool.get_connection()
+        conn.send_command(*sent)
+        expected = conn.read_response()
+        direct.connection_pool.release(conn)
+    finally:
+        direct.close()
+    assert call(sent).json() == {"result": plain(expected)}
+    assert call(sent, b64=True).json() == {"result": encoded(expected)}

@@ -377,3 +377,13 @@ def test_a_frozen_engine_is_reported_and_still_stoppable(settings: Settings) -> 
         os.kill(info.pid, signal.SIGCONT)
     assert manager.stop(settings).pid == info.pid
     assert _gone(info.pid)
+
+
+def test_a_home_pmkv_creates_is_ignored_by_git(settings: Settings, tmp_path: Path) -> None:
+    manager.start(settings)
+    assert (settings.home / ".gitignore").read_text().splitlines()[-1] == "*"
+    existing = tmp_path / "mine"
+    existing.mkdir()
+    mine = replace(settings, home=existing, engine_port=None)
+    manager.prepare_home(layout(mine))
+    assert not (existing / ".gitignore").exists()  # not ours to change

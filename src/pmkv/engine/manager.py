@@ -91,8 +91,15 @@ def locked(where: Layout) -> Iterator[None]:
 
 
 def prepare_home(where: Layout) -> None:
-    """Create the data folder and prove we can write in it."""
+    """Create the data folder and prove we can write in it.
+
+    A home folder pmkv creates gets a ``.gitignore`` of ``*``, so engine data and the
+    token never end up in the app's repository.
+    """
     try:
+        if not where.home.exists():
+            where.home.mkdir(parents=True)
+            (where.home / ".gitignore").write_text("# created by pmkv\n*\n", encoding="utf-8")
         where.data_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=where.data_dir):
             pass

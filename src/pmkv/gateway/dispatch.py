@@ -270,10 +270,13 @@ class Dispatcher:
         try:
             replies = await conn.call([b"MULTI"], *commands, [b"EXEC"])
         except EngineUnavailable as exc:
-            pool.release(conn)
             slot.error(exc)
             return
-        pool.release(conn)
+        except BaseException:
+            conn.close()  # cancelled mid-transaction: never reuse this connection
+            raise
+        finally:
+            pool.release(conn)
         executed = replies[-1]
         if isinstance(executed, RespError):
             slot.send(400, response.error_body(executed.message))

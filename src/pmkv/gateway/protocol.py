@@ -159,8 +159,6 @@ class HttpConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closed or self.streaming:
             return  # a stream only writes; anything the client sends is ignored
-        if self.request_started is None:
-            self.request_started = self._loop.time()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -196,6 +194,8 @@ class HttpConnection(asyncio.Protocol):
 
     # --- httptools callbacks ----------------------------------------------------
     def on_message_begin(self) -> None:
+        # Timed from its first byte, also when it arrived behind a previous request.
+        self.request_started = self._loop.time()
         self._reset()
 
     def on_url(self, url: bytes) -> None:

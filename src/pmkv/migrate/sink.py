@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,6 +27,9 @@ class Sink(Protocol):
     def write_batch(self, plan: Plan, keys: list[str]) -> None:
         """Write ``keys`` (values from ``plan.values``)."""
 
+    def finish(self) -> None:
+        """Wait until everything handed over is written (or raise why not)."""
+
 
 @dataclass
 class RecordingSink:
@@ -39,6 +43,9 @@ class RecordingSink:
         self.commands.append(["HSET", LEDGER_KEY, *_ledger_args(plan, keys)])
         self.batches += 1
 
+    def finish(self) -> None:
+        return None
+
 
 def _ledger_args(plan: Plan, keys: list[str]) -> list[str]:
     args: list[str] = []
@@ -48,24 +55,41 @@ def _ledger_args(plan: Plan, keys: list[str]) -> list[str]:
 
 
 class KvSink:
-    """Journal first (durably), then one pipelined request per batch."""
+    """Journal first (durably), then one pipelined request per batch.
+
+    Requests go out on one sender thread, one batch in flight: while the gateway applies
+    batch *n*, this thread journals batch *n+1*. Order is kept (one sender), and a batch
+    is only sent after its journal line is on disk.
+    """
 
     def __init__(self, store: KvStore, journal: Journal) -> None:
         self.store = store
         self.journal = journal
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmkv-sink")
+        self._inflight: Future[list[object]] | None = None
 
     def write_batch(self, plan: Plan, keys: list[str]) -> None:
+        before, ledger = plan.before, plan.ledger_before
         self.journal.record(
-            [
-                JournalEntry(
-                    key, plan.before.get(key), plan.ledger_before.get(key), plan.hashes[key]
-                )
-                for key in keys
-            ]
+            [JournalEntry(k, before.get(k), ledger.get(k), plan.hashes[k]) for k in keys]
         )
         commands: list[list[str]] = [["SET", key, plan.values[key]] for key in keys]
         commands.append(["HSET", LEDGER_KEY, *_ledger_args(plan, keys)])
-        self.store.pipeline(commands, f"writing a batch of {len(keys)} keys")
+        self._wait()  # the previous batch must have landed (and raised, if it failed)
+        self._inflight = self._pool.submit(
+            self.store.pipeline, commands, f"writing a batch of {len(keys)} keys"
+        )
+
+    def _wait(self) -> None:
+        if self._inflight is not None:
+            inflight, self._inflight = self._inflight, None
+            inflight.result()
+
+    def finish(self) -> None:
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 @dataclass
@@ -86,10 +110,13 @@ def apply_plan(
     keys = plan.to_write()
     started = time.perf_counter()
     batches = 0
-    for start in range(0, len(keys), batch_size):
-        batch = keys[start : start + batch_size]
-        sink.write_batch(plan, batch)
-        batches += 1
-        if progress:
-            progress("write", start + len(batch), len(keys))
+    try:
+        for start in range(0, len(keys), batch_size):
+            batch = keys[start : start + batch_size]
+            sink.write_batch(plan, batch)
+            batches += 1
+            if progress:
+                progress("write", start + len(batch), len(keys))
+    finally:
+        sink.finish()
     return WriteStats(len(keys), batches, time.perf_counter() - started)

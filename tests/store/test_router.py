@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pmkv.settings import Settings
+from pmkv.store import router
 from pmkv.store.errors import NotAvailableError, RemoteURLRefusedError, StoreError
 from pmkv.store.files import FileStore
 from pmkv.store.kv import KVStore
@@ -98,7 +99,11 @@ def test_kv_without_credentials_says_what_to_set() -> None:
     assert "UPSTASH_REDIS_REST_URL" in (info.value.hint or "")
 
 
-def test_dual_write_is_not_available_yet() -> None:
+def test_dual_write_without_its_module_is_not_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        router, "_OPENERS", {k: v for k, v in router._OPENERS.items() if k != "dual"}
+    )
+    monkeypatch.setattr(router, "_PLUGIN_MODULES", {"dual": "pmkv.store.no_such_module"})
     with pytest.raises(NotAvailableError, match="DUAL_WRITE=true"):
         open_store(Settings.from_env({"DUAL_WRITE": "true", **LOCAL}))
 

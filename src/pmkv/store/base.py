@@ -43,6 +43,7 @@ from pmkv.store.records import (
 )
 
 IndexKind = Literal["projects", "epics", "stories"]
+ClaimOutcome = Literal["taken", "claimed", "claimed and listed in the epic"]
 Updater = Callable[[Record], Record | None]
 
 
@@ -164,8 +165,7 @@ class BaseStore(ABC):
 
     def _edit_story_ids(self, project: str, epic: str, edit: Callable[[list[str]], None]) -> None:
         def fn(record: Record) -> Record | None:
-            current = record.get("storyIds")
-            ids = [i for i in current if isinstance(i, str)] if isinstance(current, list) else []
+            ids = story_ids_of(record)
             before = list(ids)
             edit(ids)
             return None if ids == before else {**record, "storyIds": ids}
@@ -272,8 +272,7 @@ class BaseStore(ABC):
         ref = f"{project}/{epic}/{story_id}"
         self._check(validate_story(stored, ref), f"story {ref}")
         with self._transaction():
-            self._require_epic(project, epic)
-            if self._put_story(project, epic, story_id, stored):
+            if self._put_story(project, epic, story_id, stored):  # raises for a missing epic
                 self._edit_story_ids(project, epic, lambda ids: _append_once(ids, story_id))
         return stored
 
@@ -283,9 +282,15 @@ class BaseStore(ABC):
         """Create a story under the next free id (``createdAt`` set when missing)."""
         if kind is None:
             kind = "NFR" if value.get("requirementType") == "non-functional" else "F"
+        self._story_ref(project, epic, "x")
         with self._transaction():
-            self._require_epic(project, epic)
-            acronym, number = self._next_id_parts(project, epic, kind)
+            ids, epic_record = self._creation_view(project, epic)
+            if epic_record is None:
+                raise NotFoundError(
+                    f"epic {project}/{epic} does not exist", hint="create it with write_epic"
+                )
+            acronym = self._acronym_for(project, epic, ids)
+            number = queries.next_number(kind, acronym, ids)
             while True:
                 story_id = queries.format_story_id(kind, acronym, number, epic)
                 now = self.clock()
@@ -293,11 +298,25 @@ class BaseStore(ABC):
                 stored.setdefault("createdAt", now)
                 ref = f"{project}/{epic}/{story_id}"
                 self._check(validate_story(stored, ref), f"story {ref}")
-                if self._claim_story(project, epic, story_id, stored):
+                outcome = self._claim_new_story(project, epic, story_id, stored, epic_record)
+                if outcome != "taken":
                     break
                 number += 1  # another writer took it first
-            self._edit_story_ids(project, epic, lambda ids: _append_once(ids, story_id))
+            if outcome != "claimed and listed in the epic":
+                self._edit_story_ids(project, epic, lambda ids: _append_once(ids, story_id))
         return stored
+
+    def _creation_view(self, project: str, epic: str) -> tuple[list[str], Record | None]:
+        """What creating a story needs to read: the epic's story ids and its record."""
+        return self.list_story_ids(project, epic), self.read_epic(project, epic)
+
+    def _claim_new_story(
+        self, project: str, epic: str, story_id: str, value: Record, epic_record: Record
+    ) -> ClaimOutcome:
+        """Claim ``story_id`` for a new story. A backend that can also append the id to
+        ``epic.storyIds`` in the same atomic step (when the epic still equals
+        ``epic_record``) says so; otherwise the caller appends it."""
+        return "claimed" if self._claim_story(project, epic, story_id, value) else "taken"
 
     def delete_story(self, project: str, epic: str, story_id: str) -> Record:
         """Soft delete: ``deleted: true``, out of ``epic.storyIds``; the id stays taken."""
@@ -360,11 +379,13 @@ class BaseStore(ABC):
 
     def _next_id_parts(self, project: str, epic: str, kind: StoryKind) -> tuple[str, int]:
         ids = self.list_story_ids(project, epic)
-        if any(STORY_ID_RE.match(sid) for sid in ids):
-            acronym = queries.choose_acronym(epic, {epic: (None, ids)})
-        else:
-            acronym = queries.choose_acronym(epic, self._epics_index(project))
+        acronym = self._acronym_for(project, epic, ids)
         return acronym, queries.next_number(kind, acronym, ids)
+
+    def _acronym_for(self, project: str, epic: str, ids: list[str]) -> str:
+        if any(STORY_ID_RE.match(sid) for sid in ids):
+            return queries.choose_acronym(epic, {epic: (None, ids)})
+        return queries.choose_acronym(epic, self._epics_index(project))
 
     def _epics_index(self, project: str) -> dict[str, tuple[Record | None, list[str]]]:
         """Every epic of ``project``: its record and its story ids."""
@@ -414,6 +435,12 @@ class BaseStore(ABC):
             else:
                 result.updated.append(target)
         return result
+
+
+def story_ids_of(epic: Record) -> list[str]:
+    """The epic's ``storyIds`` (strings only; [] when missing or malformed)."""
+    current = epic.get("storyIds")
+    return [i for i in current if isinstance(i, str)] if isinstance(current, list) else []
 
 
 def _check_bulk_changes(changes: Mapping[str, str]) -> None:

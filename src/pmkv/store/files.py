@@ -208,9 +208,16 @@ class FileStore(BaseStore):
     def _index_remove(self, kind: IndexKind, project: str, epic: str, name: str) -> None:
         """Nothing to do: on disk the index is the folder listing."""
 
+    def _require_epic_file(self, project: str, epic: str) -> None:
+        if not (self.root / project / epic / "epic.json").is_file():
+            raise NotFoundError(
+                f"epic {project}/{epic} does not exist", hint="create it with write_epic"
+            )
+
     def _claim_story(self, project: str, epic: str, story_id: str, value: Record) -> bool:
         path = self._path(KeyRef("story", project, epic, story_id))
         with self._transaction():
+            self._require_epic_file(project, epic)
             try:
                 return atomic_create(path, to_pretty_json(value))
             except OSError as exc:
@@ -219,6 +226,7 @@ class FileStore(BaseStore):
     def _put_story(self, project: str, epic: str, story_id: str, value: Record) -> bool:
         path = self._path(KeyRef("story", project, epic, story_id))
         with self._transaction():
+            self._require_epic_file(project, epic)
             existed = path.exists()
             self._write(path, value)
             return not existed

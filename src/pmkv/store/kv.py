@@ -18,12 +18,20 @@ import httpx
 from upstash_redis import Redis
 from upstash_redis.errors import UpstashError
 
-from pmkv.store.base import BaseStore, IndexKind, Updater, now_iso
+from pmkv.store.base import BaseStore, ClaimOutcome, IndexKind, Updater, now_iso, story_ids_of
 from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.errors import NotFoundError, StoreError, StoreUnreachableError
 from pmkv.store.interface import EpicData, ProjectData, Record
 from pmkv.store.keyspace import KeyRef, Keyspace, glob_escape
-from pmkv.store.kvscripts import CAS, LIST_ADD, LIST_REMOVE, MOVE_STORY, WRITE_STORY
+from pmkv.store.kvscripts import (
+    ACTIVE_IDS,
+    CAS,
+    CREATE_STORY,
+    LIST_ADD,
+    LIST_REMOVE,
+    MOVE_STORY,
+    WRITE_STORY,
+)
 
 CAS_ATTEMPTS = 1000
 SCAN_COUNT = 1000
@@ -209,6 +217,43 @@ class KVStore(BaseStore):
 
     def _put_story(self, project: str, epic: str, story_id: str, value: Record) -> bool:
         return self._write_story(project, epic, story_id, value, "")
+
+    def _creation_view(self, project: str, epic: str) -> tuple[list[str], Record | None]:
+        ks = self.keyspace
+        list_key, epic_key = ks.stories_list(project, epic), ks.epic(project, epic)
+        list_text, epic_text = self._pipeline([["GET", list_key], ["GET", epic_key]])
+        listed = None if list_text is None else parse_json(list_text, list_key)
+        record = None if epic_text is None else parse_json(epic_text, epic_key)
+        ids = [i for i in listed if isinstance(i, str)] if isinstance(listed, list) else []
+        return ids, record if isinstance(record, dict) else None
+
+    def _claim_new_story(
+        self, project: str, epic: str, story_id: str, value: Record, epic_record: Record
+    ) -> ClaimOutcome:
+        # One script claims the id, lists it and (if the epic is unchanged) appends it to
+        # storyIds. A stored epic text that is not canonical JSON.stringify output only
+        # makes the comparison fail: the caller then appends with compare-and-set.
+        ids = story_ids_of(epic_record)
+        grown = {**epic_record, "storyIds": ids if story_id in ids else [*ids, story_id]}
+        keys = self._story_keys(project, epic, story_id)
+        args = [to_js_json(value), story_id, to_js_json(epic_record), to_js_json(grown)]
+        result = self._eval(CREATE_STORY, keys, args)
+        if result == -1:
+            raise NotFoundError(f"epic {project}/{epic} does not exist")
+        if result == 0:
+            return "taken"
+        return "claimed and listed in the epic" if result == 2 else "claimed"
+
+    def list_active_story_ids(self, project: str, epic: str) -> list[str]:
+        ids = self.list_story_ids(project, epic)
+        if not ids:
+            return []
+        keys = [self.keyspace.story(project, epic, sid) for sid in ids]
+        active = self._call(
+            f"EVAL_RO over {len(keys)} stories of {project}/{epic}",
+            partial(self.client.eval_ro, ACTIVE_IDS, keys, ids),
+        )
+        return [str(i) for i in active]
 
     def _move_story_record(
         self, project: str, epic: str, story_id: str, to_epic: str, value: Record

@@ -123,6 +123,44 @@ return 1
 """
 )
 
+# KEYS[1] story, KEYS[2] stories list, KEYS[3] epic; ARGV[1] story text, ARGV[2] id,
+# ARGV[3] the epic text the caller read, ARGV[4] that epic with the id in storyIds.
+# -1 epic missing, 0 id taken, 1 created and listed (epic changed since it was read:
+# the caller appends to storyIds itself), 2 created, listed and added to storyIds.
+CREATE_STORY = (
+    _PRELUDE
+    + """
+local epic = redis.call('GET', KEYS[3])
+if not epic then return -1 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+local added = list_add(KEYS[2], ARGV[2])
+if type(added) == 'table' then return added end
+if epic ~= ARGV[3] then return 1 end
+redis.call('SET', KEYS[3], ARGV[4])
+return 2
+"""
+)
+
+# KEYS = story keys; ARGV = their ids. The ids whose record exists and is not deleted.
+# The plain-text probe skips decoding records that cannot say "deleted": true.
+ACTIVE_IDS = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local text = redis.call('GET', key)
+  if text then
+    local active = true
+    if string.find(text, '"deleted":true', 1, true) then
+      local ok, record = pcall(cjson.decode, text)
+      if not ok then return redis.error_reply('pmkv: ' .. key .. ' is not valid JSON') end
+      active = type(record) ~= 'table' or record['deleted'] ~= true
+    end
+    if active then out[#out + 1] = ARGV[i] end
+  end
+end
+return out
+"""
+
 # KEYS[1] old story, KEYS[2] old list, KEYS[3] new story, KEYS[4] new list;
 # ARGV[1] new story text, ARGV[2] id. 1 moved, 0 target id taken, -2 source missing.
 MOVE_STORY = (

@@ -14,6 +14,8 @@ local-KV mode a non-local REST URL is refused unless ``allow_remote=True``.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,6 +47,8 @@ class StoreChoice:
 
 Opener = Callable[[Settings, StoreChoice, bool], Store]
 _OPENERS: dict[Backend, Opener] = {}
+# Backends that live in their own module and register themselves when imported.
+_PLUGIN_MODULES: dict[Backend, str] = {"dual": "pmkv.store.dual"}
 
 
 def register_backend(backend: Backend, opener: Opener) -> None:
@@ -103,6 +107,11 @@ def open_store(settings: Settings, *, allow_remote: bool = False) -> Store:
     """Open the store the environment selects (see the module docstring)."""
     choice = choose_store(settings)
     opener = _OPENERS.get(choice.backend)
+    module = _PLUGIN_MODULES.get(choice.backend)
+    if opener is None and module is not None:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+        opener = _OPENERS.get(choice.backend)
     if opener is None:
         raise NotAvailableError(
             f"{choice.reason} asks for the {choice.backend} store, which pmkv does not offer yet",

@@ -1,0 +1,213 @@
+"""Benchmark: the KV store (upstash-redis -> pmkv gateway -> valkey) against the file store.
+
+Generates one project of 15 epics and 500 stories (``pmkv.generate``, seed 1; or a
+built-in synthetic tree when the generator is not installed), loads the same records
+into a fresh engine behind the real gateway (``pmkv.engine.stack.up`` in a temporary
+home, free ports), then times the same operations through both stores:
+
+* load the whole project (``load_project``), median of ``--repeat`` runs;
+* list the active stories of every epic, median;
+* create 100 stories (spread over the epics), total;
+* update 100 stories (``write_story`` of a changed record), total;
+* search the project (text + status filter), median;
+* analytics of the project, median.
+
+Prints one table with the KV/file ratio (or ``--json``) and stops everything on exit.
+Usage: ``python benchmarks/store.py [--repeat 15] [--json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pmkv.engine import stack
+from pmkv.settings import Settings
+from pmkv.store.base import BaseStore
+from pmkv.store.files import FileStore
+from pmkv.store.interface import StoryQuery
+from pmkv.store.kv import KVStore
+
+EPICS, STORIES, OPS = 15, 500, 100
+
+
+@dataclass
+class Row:
+    operation: str
+    file_ms: float
+    kv_ms: float
+    kv_round_trips: int  # HTTP requests per run of the operation
+
+    @property
+    def ratio(self) -> float:
+        return self.kv_ms / self.file_ms
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_tree(root: Path) -> str:
+    """Write the project under ``root``; returns the project name."""
+    try:
+        from pmkv.generate.tree import generate_tree
+    except ImportError:
+        generate_tree = None
+    if generate_tree is not None:
+        generate_tree(root, projects=1, epics=EPICS, stories=STORIES, seed=1)
+        return next(p.name for p in root.iterdir() if (p / "project.json").is_file())
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.store.support import synthetic_project
+
+    root.mkdir(parents=True)
+    FileStore(root, lock_path=root.parent / "gen.lock").import_project(
+        synthetic_project("bench", EPICS, STORIES)
+    )
+    return "bench"
+
+
+class TripCounter:
+    """Counts the HTTP requests the official client sends (an httpx event hook)."""
+
+    def __init__(self, store: KVStore) -> None:
+        self.count = 0
+        store.client._http._client.event_hooks["request"].append(self._seen)
+
+    def _seen(self, _request: Any) -> None:
+        self.count += 1
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    fn()  # warm up (imports, connections, page cache)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def total_ms(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+Job = tuple[Callable[[], float], int]  # (run it -> ms, how many times it calls the store)
+
+
+def workloads(store: BaseStore, project: str, repeat: int) -> dict[str, Job]:
+    epics = store.list_epics(project)
+    query = StoryQuery(text="patient", status=frozenset({"todo", "in_progress"}))
+    targets = store.load_project(project).iter_stories()[:OPS]
+
+    def list_active() -> None:
+        for epic in epics:
+            store.list_active_story_ids(project, epic)
+
+    def create() -> None:
+        for i in range(OPS):
+            store.create_story(project, epics[i % len(epics)], new_story(i))
+
+    def update() -> None:
+        for epic, record in targets:
+            store.write_story(project, epic, str(record["id"]), {**record, "status": "done"})
+
+    def median(fn: Callable[[], object]) -> Job:
+        return (lambda: median_ms(fn, repeat), repeat + 1)
+
+    return {
+        f"load whole project ({len(epics)} epics, {STORIES} stories)": median(
+            lambda: store.load_project(project)
+        ),
+        "list active stories of every epic": median(list_active),
+        f"create {OPS} stories (total)": (lambda: total_ms(create), 1),
+        f"update {OPS} stories (total)": (lambda: total_ms(update), 1),
+        "search the project": median(lambda: store.search_stories(project, query)),
+        "analytics": median(lambda: store.analytics(project)),
+    }
+
+
+def new_story(i: int) -> dict[str, Any]:
+    return {
+        "title": f"Benchmark story {i}",
+        "summary": "created by benchmarks/store.py",
+        "description": "A moderately long description. " * 20,
+        "status": "todo",
+        "priority": "medium",
+        "manager": "unassigned",
+        "createdAt": "2025-06-01T00:00:00.000Z",
+        "tags": ["bench"],
+        "estimate": {"storyPoints": 3},
+    }
+
+
+def run(repeat: int, work: Path) -> list[Row]:
+    tree = work / "pm"
+    project = make_tree(tree)
+    files = FileStore(tree, lock_path=work / "pm.lock")
+    settings = Settings(home=work / "stack", gateway_port=free_port(), engine_port=free_port())
+    info = stack.up(settings)
+    try:
+        kv = KVStore(info.rest_url, info.token)
+        kv.client.flushall()
+        kv.write_people(files.read_people())
+        kv.import_project(files.load_project(project))
+        trips = TripCounter(kv)
+        file_jobs = workloads(files, project, repeat)
+        kv_jobs = workloads(kv, project, repeat)
+        rows = []
+        for name, (file_job, _calls) in file_jobs.items():
+            file_ms = file_job()
+            kv_job, calls = kv_jobs[name]
+            before = trips.count
+            kv_ms = kv_job()
+            rows.append(Row(name, file_ms, kv_ms, (trips.count - before) // calls))
+            print(f"done: {name}", file=sys.stderr)
+        kv.close()
+        return rows
+    finally:
+        stack.down(settings)
+
+
+def table(rows: list[Row]) -> str:
+    head = f"{'operation':<42} | {'file ms':>9} | {'KV ms':>9} | {'KV/file':>7} | {'KV trips':>8}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r.operation:<42} | {r.file_ms:>9.2f} | {r.kv_ms:>9.2f} | {r.ratio:>6.2f}x |"
+            f" {r.kv_round_trips:>8}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="pmkv-bench-store-"))
+    try:
+        rows = run(args.repeat, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        print(json.dumps([asdict(r) | {"ratio": r.ratio} for r in rows], indent=2))
+    else:
+        print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -206,8 +206,19 @@ def tight_gateway(
         tmp_path_factory.mktemp("tight-gateway"),
         "--idle-timeout", "0.5",
         "--request-timeout", "1",
+        "--max-body", "4096",
     ) as running:  # fmt: skip
         yield running
+
+
+def test_body_cap_is_configurable(tight_gateway: RunningGateway) -> None:
+    headers = {"Authorization": f"Bearer {tight_gateway.token}"}
+    with httpx.Client(base_url=tight_gateway.url, headers=headers) as client:
+        fits = client.post("/", json=["ECHO", "x" * 4000])
+        assert fits.json() == {"result": "x" * 4000}
+        over = client.post("/", json=["ECHO", "x" * 5000])
+        assert over.status_code in (400, 413)
+        assert assert_json_error(over) == "ERR max request size exceeded"
 
 
 def test_idle_keep_alive_connection_is_closed(tight_gateway: RunningGateway) -> None:
@@ -271,10 +282,13 @@ def test_quiet_event_stream_outlives_the_idle_timeout(tight_gateway: RunningGate
 # security and start-up
 
 
-def serve(engine: RunningEngine, cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+def serve(
+    engine: RunningEngine, cwd: Path, *args: str, env_extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """``python -m pmkv serve`` with a clean environment (no PMKV_* from the caller)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PMKV_")}
     env["PMKV_HOME"] = str(cwd / "home")
+    env.update(env_extra or {})
     return subprocess.Popen(
         [sys.executable, "-m", "pmkv", "serve", "--engine-url", engine.url, *args],
         env=env,
@@ -313,6 +327,20 @@ def test_default_bind_is_loopback_only(own_engine: RunningEngine, tmp_path: Path
         stop(proc)
 
 
+def test_token_from_the_environment(own_engine: RunningEngine, tmp_path: Path) -> None:
+    port = free_port()
+    proc = serve(own_engine, tmp_path, "--port", str(port), env_extra={"PMKV_TOKEN": "env-token"})
+    try:
+        wait_for_port(port)
+        url = f"http://127.0.0.1:{port}/"
+        good = httpx.post(url, json=["PING"], headers={"Authorization": "Bearer env-token"})
+        assert good.json() == {"result": "PONG"}
+        bad = httpx.post(url, json=["PING"], headers={"Authorization": "Bearer other"})
+        assert bad.status_code == 401
+    finally:
+        stop(proc)
+
+
 def test_busy_port_is_a_clear_error(own_engine: RunningEngine, tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -344,3 +372,37 @@ def test_quiet_event_stream_gets_keepalive_comments(own_gateway: RunningGateway)
         pytest.fail("no SSE comment line within 20 s")
     finally:
         stream.close()
+
+
+def rss(pid: int) -> int:
+    """Resident memory of a process and its children, in bytes."""
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+
+
+def test_a_client_that_never_reads_does_not_balloon_the_gateway(
+    own_gateway: RunningGateway,
+) -> None:
+    headers = {"Authorization": f"Bearer {own_gateway.token}"}
+    with httpx.Client(base_url=own_gateway.url, headers=headers, timeout=10) as client:
+        assert client.post("/", json=["SET", "bp:big", "x" * (1024 * 1024)]).json() == {
+            "result": "OK"
+        }
+        before = rss(own_gateway.process.pid)
+        greedy = RawConnection(own_gateway.port)
+        try:
+            greedy.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            # 300 pipelined GETs of 1 MiB each, never read: 300 MiB if nothing pushes back.
+            request = request_bytes("POST", "/", token=own_gateway.token, body=b'["GET","bp:big"]')
+            greedy.send(request * 300)
+            time.sleep(1)
+            started = time.monotonic()
+            pong = client.post("/", json=["PING"]).json()
+            waited = time.monotonic() - started
+            time.sleep(1)
+            grown = rss(own_gateway.process.pid) - before
+            assert grown < 100 * 1024 * 1024, f"the gateway buffered {grown >> 20} MiB for it"
+            assert pong == {"result": "PONG"}
+            assert waited < 1, f"one stalled reader held others up for {waited:.1f} s"
+        finally:
+            greedy.close()

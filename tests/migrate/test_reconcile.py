@@ -1,0 +1,194 @@
+"""``pmkv reconcile``: files win, on the migration's code path; dry run writes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import redis
+
+from pmkv.migrate.connect import Target
+from pmkv.migrate.errors import MigrateAborted
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.reconcile import ReconcileOptions, ReconcilePreview, reconcile
+from pmkv.migrate.runner import MigrateOptions, migrate
+from pmkv.store.dual_stats import health, outbox_for
+from pmkv.store.outbox import OutboxEntry
+from tests.migrate.clirun import cli_env, pmkv
+from tests.migrate.conftest import snapshot
+from tests.store.test_dual_support import open_dual
+from tests.support.gateway import RunningGateway
+
+HP = "healthcare-platform"
+RCM = "revenue-cycle-management"
+STORY = f"pm:project:{HP}:epic:{RCM}:story:F-RCM-001"
+STRAY = f"pm:project:{HP}:epic:{RCM}:story:F-RCM-900"
+
+
+@pytest.fixture
+def migrated(store: KvStore, pm_copy: Path, home: Path) -> KvStore:
+    migrate(store, MigrateOptions(pm_copy, home, backup=False))
+    return store
+
+
+def _diverge(engine: redis.Redis, pm: Path) -> None:
+    """A file edited by hand, a key lost, a key with no file."""
+    path = pm / HP / RCM / "F-RCM-001.json"
+    path.write_text(
+        json.dumps({**json.loads(path.read_text("utf-8")), "title": "by hand"}, indent=2), "utf-8"
+    )
+    engine.delete(f"pm:project:{HP}:epic:zsdzsd:story:F-ZSDZSD-001")
+    engine.set(STRAY, '{"id":"F-RCM-900"}')
+
+
+def test_dry_run_lists_the_repairs_and_writes_nothing(
+    migrated: KvStore,
+    pm_copy: Path,
+    home: Path,
+    gateway: RunningGateway,
+    clean_engine: redis.Redis,
+) -> None:
+    _diverge(clean_engine, pm_copy)
+    before = snapshot(clean_engine)
+    result = reconcile(
+        Target(gateway.url, gateway.token), ReconcileOptions(pm_copy, home, dry_run=True)
+    )
+    assert snapshot(clean_engine) == before
+    assert result.exit_code == 3
+    assert result.migrate is not None
+    written = {e.key: e.action for e in result.migrate.plan.entries if e.write}
+    assert written[STORY] == "update"  # pmkv wrote it (ledger), the file changed since
+    assert written[f"pm:project:{HP}:epic:zsdzsd:story:F-ZSDZSD-001"] == "create"
+    assert result.extras == [STRAY]
+
+
+def test_repairs_changed_missing_and_extra_keys(
+    migrated: KvStore,
+    pm_copy: Path,
+    home: Path,
+    gateway: RunningGateway,
+    clean_engine: redis.Redis,
+) -> None:
+    _diverge(clean_engine, pm_copy)
+    clean_engine.set(f"pm:project:{HP}", '{"name":"someone else wrote this"}')
+    seen: list[ReconcilePreview] = []
+
+    def confirm(preview: ReconcilePreview) -> bool:
+        seen.append(preview)
+        return True
+
+    options = ReconcileOptions(pm_copy, home, confirm=confirm)
+    result = reconcile(Target(gateway.url, gateway.token), options)
+    assert result.exit_code == 0
+    assert result.equal
+    assert result.after is not None
+    assert result.after.ok
+    assert seen
+    assert seen[0].extras == [STRAY]
+    assert json.loads(clean_engine.get(STORY) or b"{}")["title"] == "by hand"
+    assert clean_engine.get(STRAY) is None
+    assert result.saved is not None
+    assert json.loads(Path(result.saved).read_text("utf-8")) == {STRAY: '{"id":"F-RCM-900"}'}
+    assert result.migrate is not None
+    assert result.migrate.run_id  # journalled like a migration: `pmkv rollback` can undo it
+    again = reconcile(Target(gateway.url, gateway.token), options)
+    assert again.changed == 0
+    assert again.exit_code == 0
+
+
+def test_declining_writes_nothing(
+    migrated: KvStore,
+    pm_copy: Path,
+    home: Path,
+    gateway: RunningGateway,
+    clean_engine: redis.Redis,
+) -> None:
+    _diverge(clean_engine, pm_copy)
+    before = snapshot(clean_engine)
+    with pytest.raises(MigrateAborted):
+        reconcile(
+            Target(gateway.url, gateway.token),
+            ReconcileOptions(pm_copy, home, confirm=lambda preview: False),
+        )
+    assert snapshot(clean_engine) == before
+
+
+def test_a_key_whose_file_is_invalid_is_kept_and_reported(
+    migrated: KvStore,
+    pm_copy: Path,
+    home: Path,
+    gateway: RunningGateway,
+    clean_engine: redis.Redis,
+) -> None:
+    (pm_copy / HP / RCM / "F-RCM-001.json").write_text("{ not json", "utf-8")
+    result = reconcile(Target(gateway.url, gateway.token), ReconcileOptions(pm_copy, home))
+    assert clean_engine.get(STORY) is not None  # the only readable copy is not destroyed
+    assert [d.key for d in result.kept] == [STORY]
+    assert result.exit_code == 3
+
+
+def test_shadow_mismatch_then_reconcile_then_healthy(
+    migrated: KvStore,
+    pm_copy: Path,
+    home: Path,
+    gateway: RunningGateway,
+    clean_engine: redis.Redis,
+) -> None:
+    dual = open_dual(pm_copy, gateway.url, gateway.token, home, compare=1.0)
+    try:
+        path = pm_copy / HP / RCM / "F-RCM-001.json"
+        value = json.loads(path.read_text("utf-8"))
+        path.write_text(json.dumps({**value, "priority": "low"}, indent=2) + "\n", "utf-8")
+        dual.read_story(HP, RCM, "F-RCM-001")
+        assert dual.shadow.wait_idle()
+    finally:
+        dual.close()
+    sick = health(home)
+    assert sick.mismatches == 1
+    assert sick.last_mismatches[-1]["paths"] == ["/priority"]
+    assert not sick.healthy
+    result = reconcile(Target(gateway.url, gateway.token), ReconcileOptions(pm_copy, home))
+    assert result.exit_code == 0
+    assert json.loads(clean_engine.get(STORY) or b"{}")["priority"] == "low"
+    well = health(home)
+    assert well.healthy
+    assert well.totals["mismatches"] == 1
+
+
+def test_cli_reconcile_and_status(
+    migrated: KvStore,
+    pm_copy: Path,
+    home: Path,
+    tmp_path: Path,
+    gateway: RunningGateway,
+    clean_engine: redis.Redis,
+) -> None:
+    env = cli_env(gateway, home) | {"DUAL_WRITE": "true"}
+    _diverge(clean_engine, pm_copy)
+    dry = pmkv("reconcile", str(pm_copy), "--dry-run", env=env, cwd=tmp_path)
+    assert dry.returncode == 3, dry.stderr
+    assert f"would delete {STRAY}" in dry.stdout
+    asked = pmkv("reconcile", str(pm_copy), env=env, cwd=tmp_path)
+    assert asked.returncode == 2
+    assert "--yes" in asked.stderr
+    done = pmkv("reconcile", str(pm_copy), "--yes", "--json", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["equal"] is True
+    assert data["deleted"] == [STRAY]
+    assert STORY in data["written"]
+    status = pmkv("status", str(pm_copy), "--json", env=env, cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    phases = {p["name"]: p for p in json.loads(status.stdout)["phases"]}
+    assert phases["dual-write"]["done"] is True
+    assert "fallbacks 0, mismatches 0, outbox 0" in phases["dual-write"]["detail"]
+    outbox_for(home).append(
+        [OutboxEntry("write_story", "set", STORY, "story", HP, RCM, "F-RCM-001", "t")]
+    )
+    owed = pmkv("status", str(pm_copy), "--json", env=env, cwd=tmp_path)
+    found = json.loads(owed.stdout)
+    phases = {p["name"]: p for p in found["phases"]}
+    assert phases["dual-write"]["done"] is False
+    assert "outbox 1" in phases["dual-write"]["detail"]
+    assert found["next"].startswith("pmkv reconcile")

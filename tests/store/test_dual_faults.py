@@ -1,0 +1,203 @@
+"""Fault tests with our own engine + gateway: the engine stops while the app writes.
+
+The engine keeps its data in an append-only file, so it comes back on the same port with
+what it had; the gateway in front reconnects by itself. While it is down every write
+must still succeed on the files and queue its KV change in the outbox; once it is back,
+the next write or ``pmkv reconcile`` makes files and KV equal and empties the outbox.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pmkv.migrate.connect import Target
+from pmkv.migrate.discover import discover
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.reconcile import ReconcileOptions, reconcile
+from pmkv.migrate.verify import verify
+from pmkv.store.dual import DualStore
+from pmkv.store.dual_stats import health
+from pmkv.store.files import FileStore
+from pmkv.store.keyspace import Keyspace
+from tests.store.support import new_story
+from tests.store.test_dual_support import open_dual
+from tests.support.engine import engine_binary
+from tests.support.gateway import RunningGateway, run_gateway
+from tests.support.ports import free_port, wait_for_port
+
+HP = "healthcare-platform"
+RCM = "revenue-cycle-management"
+
+
+@dataclass
+class Engine:
+    """A persistent engine on a fixed port that the test can stop and start again."""
+
+    port: int
+    data_dir: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                str(engine_binary()),
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--dir", str(self.data_dir), "--save", ""),
+                *("--appendonly", "yes", "--appendfsync", "always"),
+                *("--logfile", str(self.data_dir / "engine.log")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+@contextmanager
+def own_stack(tmp_path: Path) -> Iterator[tuple[Engine, RunningGateway]]:
+    data = tmp_path / "engine"
+    data.mkdir()
+    engine = Engine(free_port(), data)
+    engine.start()
+    try:
+        with run_gateway(engine.url, tmp_path / "gateway") as gateway:
+            yield engine, gateway
+    finally:
+        engine.stop()
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[tuple[Engine, RunningGateway]]:
+    with own_stack(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def pm(fixture_pm: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "pm"
+    shutil.copytree(fixture_pm, copy)
+    return copy
+
+
+def _differences(pm: Path, gateway: RunningGateway) -> list[str]:
+    with KvStore(gateway.url, gateway.token) as kv:
+        result = verify(kv, discover(pm), Keyspace.production())
+    return [f"{d.kind} {d.key}" for d in result.differences]
+
+
+def _open_loaded(pm: Path, gateway: RunningGateway, home: Path) -> DualStore:
+    store = open_dual(pm, gateway.url, gateway.token, home, backoff=0.3, timeout=5)
+    files = FileStore(pm, lock_path=pm.parent / "src.lock")
+    store.write_people(files.read_people())
+    store.import_project(files.load_project(HP))
+    return store
+
+
+def _write_while_down(store: DualStore, pm: Path) -> list[str]:
+    """Writes of every kind while the engine is down; each must succeed on the files."""
+    ids = [store.create_story(HP, RCM, new_story(f"offline {i}"))["id"] for i in range(3)]
+    story = store.files.read_story(HP, RCM, "F-RCM-001")
+    assert story is not None
+    store.write_story(HP, RCM, "F-RCM-001", {**story, "title": "edited offline"})
+    store.delete_story(HP, RCM, "F-RCM-002")
+    store.move_story(HP, RCM, "F-RCM-003", "test-epic")
+    store.delete_epic(HP, "zsdzsd")
+    for sid in ids:
+        assert (pm / HP / RCM / f"{sid}.json").is_file()
+    assert not (pm / HP / "zsdzsd").exists()
+    # reads fall back to the files while KV is down
+    read = store.read_story(HP, RCM, "F-RCM-001")
+    assert read is not None
+    assert read["title"] == "edited offline"
+    return ids
+
+
+def test_engine_down_then_back_the_next_write_replays_the_outbox(
+    stack: tuple[Engine, RunningGateway], pm: Path, tmp_path: Path
+) -> None:
+    engine, gateway = stack
+    home = tmp_path / "home"
+    store = _open_loaded(pm, gateway, home)
+    try:
+        assert _differences(pm, gateway) == []
+        engine.stop()
+        _write_while_down(store, pm)
+        down = health(home)
+        assert down.outbox > 0
+        assert down.counters["kv_write_failures"] >= 1
+        assert down.fallbacks >= 1
+        engine.start()
+        time.sleep(0.4)  # past the back-off
+        store.archive_story(HP, RCM, "F-RCM-004")  # replays the outbox, then writes
+        assert health(home).outbox == 0
+        assert health(home).counters["replayed"] == down.outbox
+        assert _differences(pm, gateway) == []
+    finally:
+        store.close()
+
+
+def test_engine_down_then_back_reconcile_makes_them_equal(
+    stack: tuple[Engine, RunningGateway], pm: Path, tmp_path: Path
+) -> None:
+    engine, gateway = stack
+    home = tmp_path / "home"
+    store = _open_loaded(pm, gateway, home)
+    try:
+        engine.stop()
+        _write_while_down(store, pm)
+        owed = health(home).outbox
+        assert owed > 0
+    finally:
+        store.close()
+    engine.start()
+    assert _differences(pm, gateway)  # KV is behind the files
+    result = reconcile(Target(gateway.url, gateway.token), ReconcileOptions(pm, home))
+    assert result.equal
+    assert result.exit_code == 0
+    assert result.drained.replayed == owed
+    assert result.migrate is not None
+    assert result.migrate.write.written > 0
+    assert any("zsdzsd" in key for key in result.extras)  # the deleted epic's keys
+    assert _differences(pm, gateway) == []
+    after = health(home)
+    assert after.outbox == 0
+    assert after.healthy  # a clean reconcile starts a new window
+    assert after.totals["kv_write_failures"] >= 1  # history is kept in the totals
+
+
+def test_gateway_down_is_a_kv_failure_too(
+    stack: tuple[Engine, RunningGateway], pm: Path, tmp_path: Path
+) -> None:
+    _, gateway = stack
+    home = tmp_path / "home"
+    store = _open_loaded(pm, gateway, home)
+    try:
+        gateway.process.terminate()
+        gateway.process.wait(timeout=10)
+        created = store.create_story(HP, RCM, new_story("no gateway"))
+        assert (pm / HP / RCM / f"{created['id']}.json").is_file()
+        assert health(home).outbox > 0
+        assert "cannot reach" in store.outbox.read()[0].error
+    finally:
+        store.close()

@@ -31,6 +31,7 @@ import time
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 KEY = "bench:key"
 VALUE = "value-0123456789"
@@ -86,9 +87,14 @@ class Stack:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.logs: list[IO[bytes]] = []
+
+    def log(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
 
     def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
-        log = (self.workdir / f"{name}.log").open("wb")
+        log = self.log(name).open("wb")
+        self.logs.append(log)
         # Own session: a Ctrl-C reaches only us, and we stop the children in order.
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(proc)
@@ -104,6 +110,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        for log in self.logs:
+            log.close()
 
 
 def free_port() -> int:
@@ -112,11 +120,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 20) -> None:
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes], what: str, log: Path, timeout: float = 20
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with {proc.returncode} before listening on {port}")
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise SystemExit(
+                f"{what} exited with {proc.returncode} before listening on {port}; "
+                f"its log {log}:\n{tail}"
+            )
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
         time.sleep(0.05)
@@ -155,14 +169,14 @@ def start_stack(stack: Stack) -> tuple[int, int, int]:
         [engine_binary(), "--port", str(engine_port), "--bind", "127.0.0.1",
          "--save", "", "--appendonly", "no", "--dir", str(stack.workdir)],
     )  # fmt: skip
-    wait_for_port(engine_port, engine, "the engine")
+    wait_for_port(engine_port, engine, "the engine", stack.log("engine"))
     gateway = stack.spawn(
         "gateway",
         [sys.executable, "-m", "pmkv", "serve", "--host", "127.0.0.1",
          "--port", str(gateway_port), "--engine-url", f"redis://127.0.0.1:{engine_port}",
          "--token", TOKEN],
     )  # fmt: skip
-    wait_for_port(gateway_port, gateway, "the gateway")
+    wait_for_port(gateway_port, gateway, "the gateway", stack.log("gateway"))
     config = {
         "redis_host": "127.0.0.1",
         "redis_port": engine_port,
@@ -178,7 +192,7 @@ def start_stack(stack: Stack) -> tuple[int, int, int]:
     config_path = stack.workdir / "webdis.json"
     config_path.write_text(json.dumps(config))
     webdis = stack.spawn("webdis", [require("webdis"), str(config_path)])
-    wait_for_port(webdis_port, webdis, "webdis")
+    wait_for_port(webdis_port, webdis, "webdis", stack.log("webdis"))
     return engine_port, gateway_port, webdis_port
 
 

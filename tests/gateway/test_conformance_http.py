@@ -178,7 +178,7 @@ def test_root_get_answers_without_auth(anon: httpx.Client) -> None:
     assert reply.status_code == 200
 
 
-def test_healthz_reports_a_reachable_engine(http: httpx.Client, anon: httpx.Client) -> None:
+def test_healthz_reports_a_reachable_engine(http: httpx.Client) -> None:
     reply = http.get("/healthz")
     assert reply.status_code == 200
     assert reply.content

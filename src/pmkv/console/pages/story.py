@@ -1,0 +1,136 @@
+"""Story: detail with the description rendered from markdown; the edit form.
+
+Edits go through ``store.write_story``, which checks the app's rules; its problems
+come back as form messages next to their fields (JSON-pointer field paths).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pmkv.console.web import console_of, found, page, redirect, text
+from pmkv.store.errors import InvalidRecordError
+from pmkv.store.interface import Record
+from pmkv.store.queries import story_points
+from pmkv.store.records import Problem
+
+DATE_FIELDS = ("plannedStartDate", "plannedDueDate", "actualStartDate", "actualDueDate", "dueDate")
+TEXT_FIELDS = ("title", "summary", "description", "status", "priority", "manager")
+
+
+def form_values(story: Record) -> dict[str, str]:
+    """The edit form's fields for ``story``."""
+    values = {name: str(story.get(name) or "") for name in (*TEXT_FIELDS, *DATE_FIELDS)}
+    tags = story.get("tags")
+    values["tags"] = ", ".join(str(t) for t in tags) if isinstance(tags, list) else ""
+    criteria = story.get("acceptanceCriteria")
+    values["acceptanceCriteria"] = (
+        "\n".join(str(c) for c in criteria) if isinstance(criteria, list) else ""
+    )
+    values["storyPoints"] = str(story_points(story))
+    return values
+
+
+def apply_form(story: Record, form: FormData) -> Record:
+    """``story`` with the form's changes; unknown fields stay as they are.
+
+    Values are passed on unconverted where they do not parse (e.g. story points "abc"),
+    so the library's rules, not this form, decide what is valid and say why.
+    """
+    out: dict[str, Any] = dict(story)
+    for name in TEXT_FIELDS:
+        out[name] = text(form, name)
+    for name in DATE_FIELDS:
+        value = text(form, name).strip()
+        if value or name in out:
+            out[name] = value or None
+    out["tags"] = [t.strip() for t in text(form, "tags").split(",") if t.strip()]
+    out["acceptanceCriteria"] = [
+        line.strip() for line in text(form, "acceptanceCriteria").splitlines() if line.strip()
+    ]
+    raw = text(form, "storyPoints").strip() or "0"
+    points: object = int(raw) if raw.lstrip("-").isdigit() else raw
+    estimate = dict(out["estimate"]) if isinstance(out.get("estimate"), dict) else {}
+    out["estimate"] = {**estimate, "storyPoints": points}
+    return out
+
+
+def _by_field(problems: list[Problem]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for p in problems:
+        name = p.field.strip("/").split("/")[0] or "record"
+        if name == "estimate":
+            name = "storyPoints"
+        out.setdefault(name, []).append(f"{p.field or 'record'}: {p.reason}")
+    return out
+
+
+async def story_page(request: Request) -> Response:
+    store = console_of(request).store
+    p, e, sid = (request.path_params[k] for k in ("project", "epic", "story"))
+    story = found(store.read_story(p, e, sid), f"story {p}/{e}/{sid}")
+    people = {str(x.get("id")): x for x in store.read_people()}
+    return page(
+        request,
+        "story.html",
+        project=p,
+        epic=e,
+        story=story,
+        values=form_values(story),
+        errors={},
+        people=people,
+        points=story_points(story),
+    )
+
+
+async def story_edit(request: Request) -> Response:
+    store = console_of(request).store
+    p, e, sid = (request.path_params[k] for k in ("project", "epic", "story"))
+    story = found(store.read_story(p, e, sid), f"story {p}/{e}/{sid}")
+    form = await request.form()
+    changed = apply_form(story, form)
+    try:
+        store.write_story(p, e, sid, changed)
+    except InvalidRecordError as exc:
+        problems = [x for x in exc.problems if isinstance(x, Problem)]
+        values = {**form_values(story), **{k: text(form, k) for k in form}}
+        return page(
+            request,
+            "story.html",
+            status_code=422,
+            project=p,
+            epic=e,
+            story=story,
+            values=values,
+            errors=_by_field(problems),
+            people={str(x.get("id")): x for x in store.read_people()},
+            points=story_points(story),
+        )
+    return redirect(f"/p/{p}/e/{e}/s/{sid}", "saved")
+
+
+async def story_action(request: Request) -> Response:
+    store = console_of(request).store
+    p, e, sid = (request.path_params[k] for k in ("project", "epic", "story"))
+    form = await request.form()
+    action = text(form, "do")
+    if action == "archive":
+        store.archive_story(p, e, sid)
+    elif action == "restore":
+        store.restore_story(p, e, sid)
+    elif action == "delete":
+        store.delete_story(p, e, sid)
+        return redirect(f"/p/{p}/e/{e}", f"{sid} deleted")
+    return redirect(f"/p/{p}/e/{e}/s/{sid}", f"{sid}: {action} done")
+
+
+routes = [
+    Route("/p/{project}/e/{epic}/s/{story}", story_page, name="story"),
+    Route("/p/{project}/e/{epic}/s/{story}", story_edit, methods=["POST"], name="story_edit"),
+    Route("/p/{project}/e/{epic}/s/{story}/action", story_action, methods=["POST"]),
+]

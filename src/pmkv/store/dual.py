@@ -122,7 +122,9 @@ class DualStore:
         self.outbox = outbox_for(home)
         self.backoff = backoff
         self._down_until = 0.0
-        self.shadow = ShadowComparer(compare, self._kv_op, self._file_op, self.stats, seed=seed)
+        self.shadow = ShadowComparer(
+            compare, self._kv_op, self._file_op, self.stats, seed=seed, quiet=self._locked
+        )
 
     def __repr__(self) -> str:
         return f"DualStore({self.files!r}, {self.kv!r})"

@@ -3,6 +3,10 @@
 The caller only draws a random number and, for a sampled read, puts ``(op, args, value
 read from KV)`` on a bounded queue (never blocking: when the queue is full the sample is
 dropped and counted). One daemon thread reads the same thing from the files and compares.
+That thread runs on a duty cycle: after each comparison it sleeps long enough that it
+uses at most ``duty`` (default 5%) of one core's time, because its parsing holds the GIL
+the caller needs; samples it cannot keep up with are dropped (and counted), never waited
+for.
 A difference is re-checked once against fresh reads of both sides, so a write that
 landed between the caller's read and the comparison is not reported; what remains is
 logged to ``<home>/dual/mismatches.jsonl`` with JSON-pointer paths (the migration's
@@ -18,7 +22,9 @@ import contextlib
 import queue
 import random
 import threading
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from pmkv.migrate.diff import json_diff
@@ -30,6 +36,7 @@ from pmkv.store.interface import ProjectData
 Reader = Callable[[str, tuple[Any, ...]], Any]
 LIST_OPS = {"list_projects", "list_epics", "list_story_ids", "list_active_story_ids"}
 QUEUE_SIZE = 1000
+DUTY = 0.05
 _STOP = object()
 
 
@@ -63,7 +70,9 @@ class ShadowComparer:
         stats: DualStats,
         *,
         queue_size: int = QUEUE_SIZE,
+        duty: float = DUTY,
         seed: int | None = None,
+        quiet: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
     ) -> None:
         self.fraction = max(0.0, min(1.0, fraction))
         self.kv_read = kv_read
@@ -71,8 +80,12 @@ class ShadowComparer:
         self.stats = stats
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._random = random.Random(seed).random
+        self.duty = max(0.001, min(1.0, duty))
+        self.quiet = quiet  # holds writers off while a difference is re-checked
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._stop = threading.Event()
+        self._held = 0.0  # seconds the current comparison held writers off
 
     def offer(self, op: str, args: tuple[Any, ...], kv_value: Any) -> None:
         """Called on the read path: cheap, never blocks."""
@@ -98,15 +111,26 @@ class ShadowComparer:
         return done.wait(timeout)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Compare what is queued (up to ``timeout``), then stop the thread."""
+        """Compare what is queued for up to ``timeout``; count the rest as dropped."""
         if self._closed:
             return
         self._closed = True
         if self._thread is not None:
             self.wait_idle(timeout)
+            self._stop.set()
             with contextlib.suppress(queue.Full):
-                self._queue.put(_STOP, timeout=timeout)
+                self._queue.put_nowait(_STOP)
             self._thread.join(timeout)
+            left = 0
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                left += item is not _STOP
+                self._queue.task_done()
+            if left:
+                self.stats.add("dropped", left)
         self.stats.flush()
 
     def _run(self) -> None:
@@ -116,15 +140,25 @@ class ShadowComparer:
             try:
                 if item is _STOP:
                     return
+                if self._stop.is_set():
+                    self.stats.add("dropped")
+                    continue
+                started = time.thread_time()
+                self._held = 0.0
                 self._compare(*item)
                 compared += 1
                 self.stats.add("compared")
                 if compared % 100 == 0 or self._queue.empty():
                     self.stats.flush()
+                # CPU time (the GIL) plus time holding writers off both count
+                busy = time.thread_time() - started + self._held
             except Exception as exc:  # never let one sample kill the thread
                 self.stats.event("mismatches", {"op": "shadow-error", "error": repr(exc)})
+                busy = 0.0
             finally:
                 self._queue.task_done()
+            # stay under the duty cycle; wake at once when closing
+            self._stop.wait(busy * (1 / self.duty - 1))
 
     def _compare(self, op: str, args: tuple[Any, ...], kv_value: Any) -> None:
         try:
@@ -135,9 +169,18 @@ class ShadowComparer:
         if not paths:
             return
         # Re-read both sides: a write between the caller's read and now is not a mismatch.
+        # First without a lock; if they still differ, once more with writers held off (a
+        # DualStore writes files and KV under that lock), so only a lasting difference,
+        # never a write in flight, is reported.
         try:
             fresh_kv = normalize(op, self.kv_read(op, args))
             expected = normalize(op, self.file_read(op, args))
+            if json_diff(expected, fresh_kv):
+                locked = time.perf_counter()
+                with self.quiet():
+                    fresh_kv = normalize(op, self.kv_read(op, args))
+                    expected = normalize(op, self.file_read(op, args))
+                self._held += time.perf_counter() - locked
         except StoreError:
             return
         paths = json_diff(expected, fresh_kv)

@@ -37,6 +37,13 @@ from pmkv.gateway.errors import ConfigError
     help="Seconds an idle keep-alive connection is kept.",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes sharing the port, each with its own engine connection.",
+)
+@click.option(
     "--request-timeout",
     type=float,
     default=30.0,
@@ -58,6 +65,7 @@ def serve_command(
     max_body: int,
     idle_timeout: float,
     request_timeout: float,
+    workers: int,
     log_level: str,
 ) -> None:
     """Run the Upstash-compatible REST gateway in the foreground."""
@@ -84,6 +92,7 @@ def serve_command(
         max_body=max_body,
         idle_timeout=idle_timeout,
         request_timeout=request_timeout,
+        workers=workers,
     )
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     serve(config, progress=lambda line: err_console.print(line, highlight=False))

@@ -98,6 +98,8 @@ class GatewayConfig:
     # How long a graceful shutdown waits for in-flight requests.
     shutdown_grace: float = 10.0
     connect_timeout: float = 3.0
+    # Processes serving one listening socket, each with its own engine connection.
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if not self.token:
@@ -113,6 +115,8 @@ class GatewayConfig:
             )
         if not 0 < self.port < 65536:
             raise ConfigError(f"port {self.port} is out of range", hint="use 1-65535")
+        if not 1 <= self.workers <= 64:
+            raise ConfigError(f"--workers {self.workers} is out of range", hint="use 1-64")
         if self.max_body < 1:
             raise ConfigError("--max-body must be positive", hint="e.g. 10485760")
         self.engine()  # validate now, not at the first request

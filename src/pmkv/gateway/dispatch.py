@@ -46,7 +46,7 @@ class Dispatcher:
         self.state = state
         self.engine = state.engine
         self.auth = Auth(state.config.token, state.config.readonly_token)
-        self.aliases = ScriptAliases()
+        self.aliases = ScriptAliases(state.shared_aliases)
 
     # --- entry point ------------------------------------------------------------
     def handle(self, req: Request, slot: Slot) -> None:

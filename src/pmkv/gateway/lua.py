@@ -9,6 +9,8 @@ that SHA1 reach the normalized script.
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path
 
 FLAG = b"allow-key-locking"
 _MAX_ALIASES = 10_000
@@ -39,21 +41,60 @@ def normalize(script: bytes) -> bytes | None:
 
 
 class ScriptAliases:
-    """SHA1 of the original script → SHA1 of the normalized one (bounded, per process)."""
+    """SHA1 of the original script → SHA1 of the normalized one (bounded).
 
-    def __init__(self) -> None:
+    With several worker processes, ``shared`` names an append-only file every worker
+    writes its new pairs to (one short O_APPEND write each, so lines never interleave)
+    and reads on a miss: a SCRIPT LOAD answered by one worker is known to all before
+    the client can send its EVALSHA.
+    """
+
+    def __init__(self, shared: Path | None = None) -> None:
         self._alias: dict[bytes, bytes] = {}
+        self._fd = os.open(shared, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600) if shared else None
+        self._offset = 0
+
+    def _remember(self, orig_sha: bytes, new_sha: bytes) -> None:
+        if len(self._alias) >= _MAX_ALIASES:
+            self._alias.pop(next(iter(self._alias)))
+        self._alias[orig_sha] = new_sha
 
     def add(self, original: bytes, normalized: bytes) -> bytes:
         """Remember the pair; return the original's SHA1."""
         orig_sha = sha1_hex(original)
-        if len(self._alias) >= _MAX_ALIASES:
-            self._alias.pop(next(iter(self._alias)))
-        self._alias[orig_sha] = sha1_hex(normalized)
+        new_sha = sha1_hex(normalized)
+        if self._alias.get(orig_sha) != new_sha:
+            self._remember(orig_sha, new_sha)
+            if self._fd is not None:
+                os.write(self._fd, orig_sha + b" " + new_sha + b"\n")
         return orig_sha
 
+    def _catch_up(self) -> bool:
+        """Read pairs other workers appended since the last look; True if any."""
+        if self._fd is None:
+            return False
+        size = os.fstat(self._fd).st_size
+        if size <= self._offset:
+            return False
+        data = os.pread(self._fd, size - self._offset, self._offset)
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        for line in complete.splitlines():
+            orig_sha, _, new_sha = line.partition(b" ")
+            self._remember(orig_sha, new_sha)
+        return bool(complete)
+
     def resolve(self, sha: bytes) -> bytes:
-        return self._alias.get(sha.lower(), sha)
+        key = sha.lower()
+        found = self._alias.get(key)
+        if found is None and self._catch_up():
+            found = self._alias.get(key)
+        return sha if found is None else found
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def rewrite(self, name: bytes, cmd: list[bytes]) -> bytes | None:
         """Rewrite ``cmd`` in place; return the SHA1 a SCRIPT LOAD must answer, if any.
@@ -67,7 +108,7 @@ class ScriptAliases:
                     self.add(cmd[1], fixed)
                     cmd[1] = fixed
         elif name in (b"evalsha", b"evalsha_ro"):
-            if len(cmd) > 1 and self._alias:
+            if len(cmd) > 1 and (self._alias or self._fd is not None):
                 cmd[1] = self.resolve(cmd[1])
         elif name == b"script" and len(cmd) > 2:
             sub = cmd[1].lower()
@@ -77,7 +118,7 @@ class ScriptAliases:
                     orig_sha = self.add(cmd[2], fixed)
                     cmd[2] = fixed
                     return orig_sha
-            elif sub == b"exists" and self._alias:
+            elif sub == b"exists" and (self._alias or self._fd is not None):
                 cmd[2:] = [self.resolve(s) for s in cmd[2:]]
         return None
 

@@ -26,8 +26,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pmkv.gateway")
 
-# Stop reading a client that has this many responses pending; resume at half.
-MAX_PENDING = 128
+# Requests of one connection handed to the engine but not yet written back. Beyond it,
+# or while the client is not reading (pause_writing), further pipelined requests wait
+# unparsed-for-the-engine in ``_deferred`` and the socket is not read: a client that
+# never reads cannot make the gateway hold more than this many responses.
+MAX_INFLIGHT = 32
 
 
 _OTHER, _AUTH, _ENCODING, _FORMAT, _LENGTH, _EXPECT = range(6)
@@ -136,7 +139,8 @@ class HttpConnection(asyncio.Protocol):
         self.last_activity = self._loop.time()
         self.request_started: float | None = None
         self.write_paused_since: float | None = None
-        self._pause_pending = False
+        self._deferred: deque[tuple[Request, Slot]] = deque()
+        self._draining = False
         self._pause_writes = False
         self._reading = True
         self._reset()
@@ -190,6 +194,8 @@ class HttpConnection(asyncio.Protocol):
     def resume_writing(self) -> None:
         self.write_paused_since = None
         self._pause_writes = False
+        if self._deferred:
+            self._drain_deferred()
         self._update_reading()
 
     # --- httptools callbacks ----------------------------------------------------
@@ -238,10 +244,12 @@ class HttpConnection(asyncio.Protocol):
         self.slots.append(slot)
         self.request_started = None
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-        self._handle(Request(method, self._url, self._auth, self._enc, self._fmt, body), slot)
-        if len(self.slots) > MAX_PENDING and not self._pause_pending:
-            self._pause_pending = True
+        req = Request(method, self._url, self._auth, self._enc, self._fmt, body)
+        if self._deferred or self._pause_writes or len(self.slots) > MAX_INFLIGHT:
+            self._deferred.append((req, slot))
             self._update_reading()
+        else:
+            self._handle(req, slot)
 
     # --- output -----------------------------------------------------------------
     def complete(self, slot: Slot, data: bytes) -> None:
@@ -268,9 +276,27 @@ class HttpConnection(asyncio.Protocol):
         self.last_activity = self._loop.time()
         if close:
             self.close()
-        elif self._pause_pending and len(slots) <= MAX_PENDING // 2:
-            self._pause_pending = False
-            self._update_reading()
+        elif self._deferred:
+            self._drain_deferred()
+
+    def _drain_deferred(self) -> None:
+        """Hand waiting pipelined requests to the dispatcher while there is room."""
+        if self._draining:
+            return  # a handler answered synchronously inside this loop
+        self._draining = True
+        try:
+            deferred = self._deferred
+            while (
+                deferred
+                and not self._pause_writes
+                and not self.closed
+                and len(self.slots) - len(deferred) < MAX_INFLIGHT
+            ):
+                req, slot = deferred.popleft()
+                self._handle(req, slot)
+        finally:
+            self._draining = False
+        self._update_reading()
 
     def fail(self, error: GatewayError, status: int | None = None) -> None:
         """Answer ``error`` after the pending responses, then close the connection."""
@@ -295,7 +321,7 @@ class HttpConnection(asyncio.Protocol):
         return not self.slots and self.request_started is None and not self.streaming
 
     def _update_reading(self) -> None:
-        want = not (self._pause_writes or self._pause_pending)
+        want = not (self._pause_writes or self._deferred)
         if want == self._reading or self.transport is None or self.closed:
             return
         self._reading = want

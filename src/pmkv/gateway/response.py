@@ -44,6 +44,13 @@ def sync_token() -> bytes:
     return _PREFIX + b"%x" % next(_counter)
 
 
+def reseed() -> None:
+    """Pick a new random prefix: each forked worker must issue its own tokens."""
+    global _PREFIX
+    _PREFIX = secrets.token_hex(6).encode("ascii") + b"-"
+    _HEADS.clear()
+
+
 def status_line(status: int) -> bytes:
     return b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))
 

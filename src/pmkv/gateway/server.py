@@ -12,10 +12,13 @@ import contextlib
 import errno
 import json
 import logging
+import os
 import signal
+import socket
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pmkv.gateway.config import GatewayConfig
@@ -38,8 +41,9 @@ Progress = Callable[[str], None]
 class GatewayState:
     """Everything one gateway process shares between its connections."""
 
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(self, config: GatewayConfig, shared_aliases: Path | None = None) -> None:
         self.config = config
+        self.shared_aliases = shared_aliases
         address = config.engine()
         self.engine = Engine(address, config.connect_timeout)
         self.multi_pool = DedicatedPool(address, config.multi_pool_size, config.connect_timeout)
@@ -141,6 +145,7 @@ class RunningServer:
             await self.sweeper
         state.engine.close()
         state.multi_pool.close()
+        state.dispatcher.aliases.close()
 
 
 async def _sweep_forever(state: GatewayState) -> None:
@@ -149,24 +154,41 @@ async def _sweep_forever(state: GatewayState) -> None:
         state.sweep()
 
 
-async def start_server(config: GatewayConfig, progress: Progress | None = None) -> RunningServer:
-    """Bind, connect to the engine (a failure is reported, not fatal), start serving."""
-    state = GatewayState(config)
+def bind_error(config: GatewayConfig, exc: OSError) -> BindError:
+    busy = exc.errno == errno.EADDRINUSE
+    return BindError(
+        f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}",
+        hint="another process uses that port; pick one with --port" if busy else "check --host",
+    )
+
+
+async def start_server(
+    config: GatewayConfig,
+    progress: Progress | None = None,
+    *,
+    sock: socket.socket | None = None,
+    shared_aliases: Path | None = None,
+) -> RunningServer:
+    """Bind (or serve ``sock``), connect to the engine (failure is reported, not fatal).
+
+    ``sock`` and ``shared_aliases`` are for worker processes sharing one listening
+    socket (see :mod:`pmkv.gateway.workers`).
+    """
+    state = GatewayState(config, shared_aliases)
     loop = asyncio.get_running_loop()
     try:
-        server = await loop.create_server(
-            lambda: HttpConnection(state),
-            config.host,
-            config.port,
-            backlog=2048,
-            reuse_address=True,
-        )
+        if sock is not None:
+            server = await loop.create_server(lambda: HttpConnection(state), sock=sock)
+        else:
+            server = await loop.create_server(
+                lambda: HttpConnection(state),
+                config.host,
+                config.port,
+                backlog=2048,
+                reuse_address=True,
+            )
     except OSError as exc:
-        busy = exc.errno == errno.EADDRINUSE
-        raise BindError(
-            f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}",
-            hint="another process uses that port; pick one with --port" if busy else "check --host",
-        ) from exc
+        raise bind_error(config, exc) from exc
     try:
         await state.engine.connect()
     except EngineUnavailable as exc:
@@ -183,6 +205,13 @@ async def start_server(config: GatewayConfig, progress: Progress | None = None) 
     return running
 
 
+async def _stop_when_orphaned(parent_pid: int, stop: asyncio.Event) -> None:
+    while os.getppid() == parent_pid:
+        await asyncio.sleep(1.0)
+    log.warning("the gateway supervisor is gone; stopping this worker")
+    stop.set()
+
+
 def _new_loop() -> asyncio.AbstractEventLoop:
     try:
         import uvloop
@@ -191,16 +220,36 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def serve(config: GatewayConfig, progress: Progress | None = None) -> None:
-    """Run the gateway until SIGTERM/SIGINT, then drain in-flight requests and return."""
+def serve(
+    config: GatewayConfig,
+    progress: Progress | None = None,
+    *,
+    sock: socket.socket | None = None,
+    shared_aliases: Path | None = None,
+    parent_pid: int | None = None,
+) -> None:
+    """Run the gateway until SIGTERM/SIGINT, then drain in-flight requests and return.
+
+    With ``config.workers > 1`` this process supervises that many forked workers. A
+    worker (``parent_pid`` set) also stops when its supervisor is gone (SIGKILLed).
+    """
+    if config.workers > 1 and sock is None:
+        from pmkv.gateway.workers import run_workers
+
+        run_workers(config, progress)
+        return
 
     async def main() -> None:
-        running = await start_server(config, progress)
+        running = await start_server(config, progress, sock=sock, shared_aliases=shared_aliases)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        if parent_pid is not None:
+            orphan_watch = loop.create_task(_stop_when_orphaned(parent_pid, stop))
         await stop.wait()
+        if parent_pid is not None:
+            orphan_watch.cancel()
         if progress:
             progress("shutting down: draining in-flight requests")
         await running.stop()

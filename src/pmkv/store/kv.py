@@ -10,6 +10,7 @@ list; every epic and stories list in one MGET; every story in one MGET.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Literal
@@ -21,10 +22,11 @@ from upstash_redis.errors import UpstashError
 from pmkv.store.base import BaseStore, ClaimOutcome, IndexKind, Updater, now_iso, story_ids_of
 from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.errors import NotFoundError, StoreError, StoreUnreachableError
-from pmkv.store.interface import EpicData, ProjectData, Record
+from pmkv.store.interface import Analytics, Breakdown, EpicData, ProjectData, Record
 from pmkv.store.keyspace import KeyRef, Keyspace, glob_escape
 from pmkv.store.kvscripts import (
     ACTIVE_IDS,
+    ANALYTICS,
     CAS,
     CREATE_STORY,
     LIST_ADD,
@@ -53,15 +55,39 @@ class KVStore(BaseStore):
         super().__init__(validate=validate, clock=clock)
         self.url = url
         self.keyspace = keyspace or Keyspace.production()
-        self.client = Redis(
-            url, token, rest_encoding=encoding, rest_retries=0, allow_telemetry=False
-        )
+        self._encoding: Literal["base64"] | None = encoding
+        self._token = token
+        self._local = threading.local()
+        self._clients: list[Redis] = []
+        self._clients_lock = threading.Lock()
+        self.client = self._thread_client()
 
     def __repr__(self) -> str:
         return f"KVStore({self.url!r}, keyspace={self.keyspace.name!r})"
 
     def close(self) -> None:
-        self.client.close()  # type: ignore[no-untyped-call]
+        with self._clients_lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()  # type: ignore[no-untyped-call]
+
+    def _thread_client(self) -> Redis:
+        """This thread's client. One httpx connection pool shared by many threads
+        failed under load (EBADF on a socket another thread closed), so each thread
+        gets its own official client; ``self.client`` is the creating thread's."""
+        client: Redis | None = getattr(self._local, "client", None)
+        if client is None:
+            client = Redis(
+                self.url,
+                self._token,
+                rest_encoding=self._encoding,
+                rest_retries=0,  # a retried EVAL could run twice: errors surface instead
+                allow_telemetry=False,
+            )
+            self._local.client = client
+            with self._clients_lock:
+                self._clients.append(client)
+        return client
 
     # ---- the one boundary where client errors become ours --------------------------
 
@@ -85,12 +111,14 @@ class KVStore(BaseStore):
             ) from exc
 
     def _eval(self, script: str, keys: list[str], args: list[str]) -> Any:
-        return self._call(f"EVAL on {keys[0]}", lambda: self.client.eval(script, keys, args))
+        return self._call(
+            f"EVAL on {keys[0]}", lambda: self._thread_client().eval(script, keys, args)
+        )
 
     def _mget(self, keys: Sequence[str]) -> list[Any]:
         if not keys:
             return []
-        raw = self._call(f"MGET of {len(keys)} keys", lambda: self.client.mget(*keys))
+        raw = self._call(f"MGET of {len(keys)} keys", lambda: self._thread_client().mget(*keys))
         return [
             None if text is None else parse_json(text, key)
             for key, text in zip(keys, raw, strict=True)
@@ -98,7 +126,7 @@ class KVStore(BaseStore):
 
     def _pipeline(self, commands: list[list[str]]) -> list[Any]:
         def run() -> list[Any]:
-            pipe = self.client.pipeline()
+            pipe = self._thread_client().pipeline()
             for command in commands:
                 pipe.execute(command)
             result: list[Any] = pipe.exec()
@@ -112,7 +140,7 @@ class KVStore(BaseStore):
         while True:
             cursor, batch = self._call(
                 f"SCAN {pattern}",
-                partial(self.client.scan, cursor, match=pattern, count=SCAN_COUNT),
+                partial(self._thread_client().scan, cursor, match=pattern, count=SCAN_COUNT),
             )
             keys.extend(batch)
             if int(cursor) == 0:
@@ -144,7 +172,7 @@ class KVStore(BaseStore):
 
     def _get(self, ref: KeyRef) -> Any:
         key = self._key(ref)
-        text = self._call(f"GET {key}", lambda: self.client.get(key))
+        text = self._call(f"GET {key}", lambda: self._thread_client().get(key))
         return None if text is None else parse_json(text, key)
 
     def _get_many(self, refs: Sequence[KeyRef]) -> list[Any]:
@@ -153,12 +181,12 @@ class KVStore(BaseStore):
     def _put(self, ref: KeyRef, value: Any) -> None:
         key = self._key(ref)
         text = to_js_json(value)
-        self._call(f"SET {key}", lambda: self.client.set(key, text))
+        self._call(f"SET {key}", lambda: self._thread_client().set(key, text))
 
     def _update(self, ref: KeyRef, fn: Updater) -> Record:
         key = self._key(ref)
         for _ in range(CAS_ATTEMPTS):
-            text = self._call(f"GET {key}", lambda: self.client.get(key))
+            text = self._call(f"GET {key}", lambda: self._thread_client().get(key))
             old = None if text is None else parse_json(text, key)
             if not isinstance(old, dict):
                 raise NotFoundError(f"{key} does not exist")
@@ -173,7 +201,7 @@ class KVStore(BaseStore):
         key = self._list_key(kind, project, epic)
         if key is None:  # the legacy layout has no epics list: find the epic keys
             return self._scan_epics(project)
-        text = self._call(f"GET {key}", lambda: self.client.get(key))
+        text = self._call(f"GET {key}", lambda: self._thread_client().get(key))
         value = None if text is None else parse_json(text, key)
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -251,7 +279,7 @@ class KVStore(BaseStore):
         keys = [self.keyspace.story(project, epic, sid) for sid in ids]
         active = self._call(
             f"EVAL_RO over {len(keys)} stories of {project}/{epic}",
-            partial(self.client.eval_ro, ACTIVE_IDS, keys, ids),
+            partial(self._thread_client().eval_ro, ACTIVE_IDS, keys, ids),
         )
         return [str(i) for i in active]
 
@@ -274,7 +302,7 @@ class KVStore(BaseStore):
         unique = sorted(set(keys))
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
-            self._call(f"DEL of {len(chunk)} keys", partial(self.client.delete, *chunk))
+            self._call(f"DEL of {len(chunk)} keys", partial(self._thread_client().delete, *chunk))
 
     def _delete_epic_tree(self, project: str, epic: str) -> None:
         ks = self.keyspace
@@ -293,7 +321,9 @@ class KVStore(BaseStore):
 
     # ---- whole project in three round trips --------------------------------------
 
-    def load_project(self, project: str) -> ProjectData:
+    def _project_index(self, project: str) -> ProjectData:
+        """The project record and every epic with its story ids (no stories yet): two
+        round trips (GET project + epics list, then one MGET of the epics and lists)."""
         ks = self.keyspace
         project_key = ks.project(project)
         epics_key = ks.epics_list(project)
@@ -306,28 +336,61 @@ class KVStore(BaseStore):
             listed = None if texts[1] is None else parse_json(texts[1], epics_key)
             epics = [e for e in listed if isinstance(e, str)] if isinstance(listed, list) else []
         data = ProjectData(project, record if isinstance(record, dict) else None, {})
-        if not epics:
-            return data
         keys: list[str] = []
         for epic in epics:
             keys += [ks.epic(project, epic), ks.stories_list(project, epic)]
         values = self._mget(keys)
-        story_keys: list[str] = []
         for i, epic in enumerate(epics):
             epic_record, listed_ids = values[2 * i], values[2 * i + 1]
-            ids = (
-                [s for s in listed_ids if isinstance(s, str)]
-                if isinstance(listed_ids, list)
-                else []
-            )
+            ids = listed_ids if isinstance(listed_ids, list) else []
             data.epics[epic] = EpicData(
-                epic, epic_record if isinstance(epic_record, dict) else None, ids, {}
+                epic,
+                epic_record if isinstance(epic_record, dict) else None,
+                [s for s in ids if isinstance(s, str)],
+                {},
             )
-            story_keys += [ks.story(project, epic, sid) for sid in ids]
-        stories = iter(self._mget(story_keys))
+        return data
+
+    def _story_keys_of(self, data: ProjectData) -> tuple[list[str], list[str]]:
+        keys: list[str] = []
+        epics: list[str] = []
+        for epic in data.epics.values():
+            keys += [self.keyspace.story(data.name, epic.name, sid) for sid in epic.story_ids]
+            epics += [epic.name] * len(epic.story_ids)
+        return keys, epics
+
+    def load_project(self, project: str) -> ProjectData:
+        """The whole project in three round trips (the third: one MGET of every story)."""
+        data = self._project_index(project)
+        keys, _ = self._story_keys_of(data)
+        stories = iter(self._mget(keys))
         for epic_data in data.epics.values():
             for sid in epic_data.story_ids:
                 story = next(stories)
                 if isinstance(story, dict):
                     epic_data.stories[sid] = story
         return data
+
+    def analytics(self, project: str, include_archived: bool = True) -> Analytics:
+        """Aggregated inside the engine (same rules as the other stores): only the
+        numbers cross the network. Three round trips."""
+        data = self._project_index(project)
+        keys, epics = self._story_keys_of(data)
+        result = Analytics(project=project)
+        if not keys:
+            return result
+        text = self._call(
+            f"EVAL_RO analytics over {len(keys)} stories of {project}",
+            partial(
+                self._thread_client().eval_ro,
+                ANALYTICS,
+                keys,
+                ["1" if include_archived else "0", *epics],
+            ),
+        )
+        raw: Any = parse_json(text, f"analytics of {project}")  # our script's own output
+        result.stories, result.points = int(raw["stories"]), int(raw["points"])
+        for name in ("by_status", "by_priority", "by_epic", "by_manager"):
+            part = raw[name]
+            setattr(result, name, Breakdown(dict(part["count"]), dict(part["points"])))
+        return result

@@ -161,6 +161,50 @@ end
 return out
 """
 
+# KEYS = story keys; ARGV[1] "1" to count archived stories, ARGV[1 + i] the epic of
+# KEYS[i]. Returns the analytics (queries.analytics, same rules) as JSON text, so only
+# the aggregates cross the network. Numbers are doubles in Lua: a point value counts
+# when it is integral and within +-2^53, as it would be an int after parse_json.
+ANALYTICS = """
+local function bucket(t, key, name, default)
+  local v = t[name]
+  if type(v) ~= 'string' then v = default end
+  return v
+end
+local function add(b, key, points)
+  b.count[key] = (b.count[key] or 0) + 1
+  b.points[key] = (b.points[key] or 0) + points
+end
+local function breakdown() return {count = {}, points = {}} end
+local r = {stories = 0, points = 0, by_status = breakdown(), by_priority = breakdown(),
+           by_epic = breakdown(), by_manager = breakdown()}
+for i, key in ipairs(KEYS) do
+  local text = redis.call('GET', key)
+  if text then
+    local ok, s = pcall(cjson.decode, text)
+    if not ok then return redis.error_reply('pmkv: ' .. key .. ' is not valid JSON') end
+    if type(s) == 'table' and s['deleted'] ~= true
+        and (ARGV[1] == '1' or s['archived'] ~= true) then
+      local points = 0
+      local e = s['estimate']
+      if type(e) == 'table' then
+        local p = e['storyPoints']
+        if type(p) == 'number' and p == math.floor(p) and math.abs(p) <= 9007199254740992 then
+          points = p
+        end
+      end
+      r.stories = r.stories + 1
+      r.points = r.points + points
+      add(r.by_status, bucket(s, key, 'status', 'todo'), points)
+      add(r.by_priority, bucket(s, key, 'priority', 'medium'), points)
+      add(r.by_epic, ARGV[i + 1], points)
+      add(r.by_manager, bucket(s, key, 'manager', 'unassigned'), points)
+    end
+  end
+end
+return cjson.encode(r)
+"""
+
 # KEYS[1] old story, KEYS[2] old list, KEYS[3] new story, KEYS[4] new list;
 # ARGV[1] new story text, ARGV[2] id. 1 moved, 0 target id taken, -2 source missing.
 MOVE_STORY = (

@@ -30,7 +30,9 @@ def story_points(story: Mapping[str, Any]) -> int:
     """The story's points; 0 when the estimate is missing or malformed."""
     estimate = story.get("estimate")
     points = estimate.get("storyPoints") if isinstance(estimate, dict) else None
-    return points if isinstance(points, int) and not isinstance(points, bool) else 0
+    if isinstance(points, int) and not isinstance(points, bool):
+        return points
+    return 0
 
 
 def _texts(story: Mapping[str, Any]) -> Iterable[str]:
@@ -80,8 +82,17 @@ def search(data: ProjectData, query: StoryQuery) -> list[StoryMatch]:
     return found
 
 
+def _bucket(story: Mapping[str, Any], name: str, default: str) -> str:
+    value = story.get(name)
+    return value if isinstance(value, str) else default
+
+
 def analytics(data: ProjectData, include_archived: bool = True) -> Analytics:
-    """Counts and points by status, priority, epic and manager (deleted never count)."""
+    """Counts and points by status, priority, epic and manager (deleted never count).
+
+    A story whose status / priority / manager is missing or not a string counts under
+    the app's default (``todo`` / ``medium`` / ``unassigned``).
+    """
     result = Analytics(project=data.name)
     for epic_name, story in data.iter_stories():
         if not include_archived and story.get("archived") is True:
@@ -89,10 +100,10 @@ def analytics(data: ProjectData, include_archived: bool = True) -> Analytics:
         points = story_points(story)
         result.stories += 1
         result.points += points
-        result.by_status.add(str(story.get("status", "todo")), points)
-        result.by_priority.add(str(story.get("priority", "medium")), points)
+        result.by_status.add(_bucket(story, "status", "todo"), points)
+        result.by_priority.add(_bucket(story, "priority", "medium"), points)
         result.by_epic.add(epic_name, points)
-        result.by_manager.add(str(story.get("manager", "unassigned")), points)
+        result.by_manager.add(_bucket(story, "manager", "unassigned"), points)
     return result
 
 

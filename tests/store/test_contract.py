@@ -391,3 +391,31 @@ def test_concurrent_creations_from_processes(demo: BaseStore, store_spec: StoreS
             [(store_spec, "demo", "gamma", batch, start_at) for batch in batches],
         )
     _assert_all_created(demo, [i for r in results for i in r])
+
+
+def test_analytics_rules_on_odd_records(demo: BaseStore) -> None:
+    # Records the app's reader would reject still count the same way in every store.
+    def odd(sid: str, **fields: Any) -> dict[str, Any]:
+        return {"id": sid, "title": sid, **fields}
+
+    stories = {
+        "F-GAM-001": odd("F-GAM-001", status=7, estimate={"storyPoints": 2.5}),
+        "F-GAM-002": odd("F-GAM-002", manager=None, estimate={"storyPoints": 5.0}),
+        "F-GAM-003": odd("F-GAM-003", archived=True, estimate={"storyPoints": 3}),
+        "F-GAM-004": odd("F-GAM-004", deleted=True, estimate={"storyPoints": 8}),
+        "F-GAM-005": odd("F-GAM-005", priority="high", estimate={"storyPoints": True}),
+        "F-GAM-006": odd("F-GAM-006", status="done", estimate=None),
+    }
+    data = demo.load_project("demo")
+    data.epics["gamma"].story_ids = list(stories)
+    data.epics["gamma"].stories = stories
+    demo.import_project(data)
+    stats = demo.analytics("demo")
+    assert (stats.stories, stats.points) == (5, 8)
+    assert stats.by_status.count == {"todo": 4, "done": 1}
+    assert stats.by_status.points == {"todo": 8, "done": 0}
+    assert stats.by_priority.count == {"medium": 4, "high": 1}
+    assert stats.by_manager.count == {"unassigned": 5}
+    assert stats.by_epic.count == {"gamma": 5}
+    hidden = demo.analytics("demo", include_archived=False)
+    assert (hidden.stories, hidden.points) == (4, 5)

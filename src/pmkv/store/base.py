@@ -423,7 +423,7 @@ class BaseStore(ABC):
         self, project: str, targets: Sequence[StoryRef], changes: Mapping[str, str]
     ) -> BulkResult:
         """Set status / priority / manager on many stories (each refreshes updatedAt)."""
-        _check_bulk_changes(changes)
+        check_bulk_changes(changes)
         result = BulkResult()
         for target in targets:
             try:
@@ -443,7 +443,7 @@ def story_ids_of(epic: Record) -> list[str]:
     return [i for i in current if isinstance(i, str)] if isinstance(current, list) else []
 
 
-def _check_bulk_changes(changes: Mapping[str, str]) -> None:
+def check_bulk_changes(changes: Mapping[str, str]) -> None:
     allowed = {"status": STATUSES, "priority": PRIORITIES}
     for name, value in changes.items():
         if name not in BULK_FIELDS:

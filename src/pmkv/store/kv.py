@@ -11,7 +11,7 @@ list; every epic and stories list in one MGET; every story in one MGET.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, Literal
 
@@ -19,10 +19,26 @@ import httpx
 from upstash_redis import Redis
 from upstash_redis.errors import UpstashError
 
-from pmkv.store.base import BaseStore, ClaimOutcome, IndexKind, Updater, now_iso, story_ids_of
+from pmkv.store.base import (
+    BaseStore,
+    ClaimOutcome,
+    IndexKind,
+    Updater,
+    check_bulk_changes,
+    now_iso,
+    story_ids_of,
+)
 from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.errors import NotFoundError, StoreError, StoreUnreachableError
-from pmkv.store.interface import Analytics, Breakdown, EpicData, ProjectData, Record
+from pmkv.store.interface import (
+    Analytics,
+    Breakdown,
+    BulkResult,
+    EpicData,
+    ProjectData,
+    Record,
+    StoryRef,
+)
 from pmkv.store.keyspace import KeyRef, Keyspace, glob_escape
 from pmkv.store.kvscripts import (
     ACTIVE_IDS,
@@ -115,10 +131,16 @@ class KVStore(BaseStore):
             f"EVAL on {keys[0]}", lambda: self._thread_client().eval(script, keys, args)
         )
 
-    def _mget(self, keys: Sequence[str]) -> list[Any]:
+    def _mget_text(self, keys: Sequence[str]) -> list[str | None]:
         if not keys:
             return []
-        raw = self._call(f"MGET of {len(keys)} keys", lambda: self._thread_client().mget(*keys))
+        texts: list[str | None] = self._call(
+            f"MGET of {len(keys)} keys", lambda: self._thread_client().mget(*keys)
+        )
+        return texts
+
+    def _mget(self, keys: Sequence[str]) -> list[Any]:
+        raw = self._mget_text(keys)
         return [
             None if text is None else parse_json(text, key)
             for key, text in zip(keys, raw, strict=True)
@@ -245,6 +267,41 @@ class KVStore(BaseStore):
 
     def _put_story(self, project: str, epic: str, story_id: str, value: Record) -> bool:
         return self._write_story(project, epic, story_id, value, "")
+
+    def bulk_update(
+        self, project: str, targets: Sequence[StoryRef], changes: Mapping[str, str]
+    ) -> BulkResult:
+        """One MGET and one multi-key compare-and-set for all targets (repeated only for
+        stories another writer changed in between)."""
+        check_bulk_changes(changes)
+        missing: set[StoryRef] = set()
+        done: set[StoryRef] = set()
+        pending = list(dict.fromkeys(targets))
+        for _ in range(CAS_ATTEMPTS):
+            if not pending:
+                break
+            keys = [self._key(self._story_ref(project, t.epic, t.id)) for t in pending]
+            texts = self._mget_text(keys)
+            trying: list[tuple[StoryRef, str]] = []
+            args: list[str] = []
+            for target, key, text in zip(pending, keys, texts, strict=True):
+                story = None if text is None else parse_json(text, key)
+                if not isinstance(story, dict):
+                    missing.add(target)
+                    continue
+                trying.append((target, key))
+                args += [str(text), to_js_json(self._touch(story, **changes))]
+            if not trying:
+                break
+            applied = self._eval(CAS, [key for _, key in trying], args)
+            done.update(t for (t, _), ok in zip(trying, applied, strict=True) if ok == 1)
+            pending = [t for (t, _), ok in zip(trying, applied, strict=True) if ok != 1]
+        else:
+            raise StoreError(f"stories of {project} kept changing during a bulk update")
+        return BulkResult(
+            updated=[t for t in targets if t in done],
+            missing=[t for t in targets if t in missing],
+        )
 
     def _creation_view(self, project: str, epic: str) -> tuple[list[str], Record | None]:
         ks = self.keyspace

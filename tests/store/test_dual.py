@@ -265,3 +265,12 @@ def test_a_full_shadow_queue_drops_and_counts(tmp_path: Path) -> None:
     assert found.counters["dropped"] >= 7
     assert found.counters["compared"] + found.counters["dropped"] == 10
     assert found.mismatches == 0
+
+
+def test_an_unreadable_outbox_does_not_block_writes(dual: DualStore, pm: Path) -> None:
+    dual.outbox.path.parent.mkdir(parents=True, exist_ok=True)
+    dual.outbox.path.write_text("garbage\n{}\n", "utf-8")
+    created = dual.create_story(HP, RCM, new_story("outbox is broken"))
+    assert (pm / HP / RCM / f"{created['id']}.json").is_file()
+    assert dual.outbox.pending()  # still owed and visible; the new change queued behind it
+    assert created["id"] in dual.outbox.path.read_text("utf-8")

@@ -223,7 +223,11 @@ class DualStore:
     def _replay(self) -> None:
         if self._kv_down() or not self.outbox.pending():
             return
-        found = drain_outbox(self.mirror, self.outbox, self.stats)
+        try:
+            found = drain_outbox(self.mirror, self.outbox, self.stats)
+        except StoreError as exc:  # e.g. an unreadable outbox: the write itself goes on
+            self.stats.event("kv-failures", {"op": "replay", "error": exc.message})
+            found = DrainResult(0, -1, exc.message)
         if found.error:
             self._down_until = time.monotonic() + self.backoff
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pmkv.gateway import response
 from pmkv.gateway.auth import FULL
 from pmkv.gateway.engine_conn import open_connection
-from pmkv.gateway.errors import BadRequest, EngineUnavailable, Unauthorized
+from pmkv.gateway.errors import BadRequest, EngineUnavailable
 from pmkv.gateway.resp import RespError, pack
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class Streams:
         if kind == b"monitor":
             if access != FULL:
                 slot.error(
-                    Unauthorized(
+                    BadRequest(
                         "NOPERM this user has no permissions to run the "
                         "'monitor' command or its subcommand"
                     )

@@ -246,3 +246,11 @@ def test_progress_reports_every_epic_and_ends_at_the_total(tmp_path: Path) -> No
     assert len(seen) == 4
     assert seen[-1] == (50, 50)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_worker_processes_write_the_same_bytes(
+    sample_files: dict[str, bytes], tmp_path: Path
+) -> None:
+    parallel = generate_tree(tmp_path / "pm", workers=2, **SAMPLE)  # type: ignore[arg-type]
+    assert read_tree(parallel.out) == sample_files
+    assert parallel.files + 1 == len(sample_files)

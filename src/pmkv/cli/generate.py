@@ -12,13 +12,19 @@ from pmkv.cli.context import console
 from pmkv.generate import GenerateResult, generate_tree
 
 
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n:,} {singular if n == 1 else plural}"
+
+
 def _summary(result: GenerateResult) -> str:
     megabytes = result.bytes_written / 1_000_000
     return (
-        f"wrote {result.stories:,} stories ({result.deleted:,} deleted, {result.archived:,} "
-        f"archived) in {result.epics:,} epics, {result.projects} project(s), {result.people} "
-        f"people to {escape(str(result.out))}: {result.files:,} files, {megabytes:.1f} MB, "
-        f"{result.elapsed_s:.1f} s ({result.stories_per_second:,.0f} stories/s, seed {result.seed})"
+        f"wrote {_count(result.stories, 'story', 'stories')} ({result.deleted:,} deleted, "
+        f"{result.archived:,} archived) in {_count(result.epics, 'epic', 'epics')}, "
+        f"{_count(result.projects, 'project', 'projects')}, "
+        f"{_count(result.people, 'person', 'people')} to {escape(str(result.out))}: "
+        f"{_count(result.files, 'file', 'files')}, {megabytes:.1f} MB, {result.elapsed_s:.1f} s "
+        f"({result.stories_per_second:,.0f} stories/s, seed {result.seed})"
     )
 
 

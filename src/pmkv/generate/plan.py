@@ -12,7 +12,7 @@ import math
 import random
 import string
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pmkv.generate import vocab
 from pmkv.generate.errors import InvalidCountsError
@@ -62,8 +62,12 @@ def auto_epics(stories: int, projects: int) -> int:
 
 
 def epoch_for(seed: int) -> datetime:
-    """A fixed start date per seed (never the wall clock, so output is reproducible)."""
-    return datetime(2023, 1, 2, 9, 0, tzinfo=UTC) + timedelta(days=seed % 700)
+    """A fixed start date per seed (never the wall clock, so output is reproducible).
+
+    Naive datetimes that mean UTC: ``isoformat`` on them is several times faster than
+    ``strftime``, which matters at 100,000 stories.
+    """
+    return datetime(2023, 1, 2, 9, 0) + timedelta(days=seed % 700)
 
 
 def check_counts(projects: int, epics: int, stories: int) -> None:

@@ -18,8 +18,10 @@ from pmkv.generate.text import TextPools
 
 Record = dict[str, object]
 
-STATUS_WEIGHTS = (40, 25, 8, 27)
-PRIORITY_WEIGHTS = (20, 45, 25, 10)
+# Cumulative weights (random.choices takes them as-is instead of summing per call):
+# todo 40 %, in_progress 25 %, blocked 8 %, done 27 %; low 20, medium 45, high 25, critical 10.
+STATUS_CUM = (40, 65, 73, 100)
+PRIORITY_CUM = (20, 65, 90, 100)
 POINTS = (0, 1, 2, 3, 5, 8, 13)
 DELETED_SHARE = 0.03
 ARCHIVED_SHARE = 0.05
@@ -28,7 +30,7 @@ EDITORS = ("user", "system", "unassigned")
 
 def iso(moment: datetime, rng: random.Random) -> str:
     """ISO-8601 UTC with a ``Z``; about half with milliseconds, as the app's clock writes."""
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    text = moment.isoformat(timespec="seconds")
     if rng.random() < 0.5:
         return f"{text}.{rng.randrange(1000):03d}Z"
     return f"{text}Z"
@@ -64,7 +66,7 @@ def _story(
 ) -> tuple[Record, datetime, int]:
     non_functional = story_id.startswith("NFR-")
     requirement_type = "non-functional" if non_functional else "functional"
-    status = rng.choices(vocab.STATUSES, STATUS_WEIGHTS)[0]
+    status = rng.choices(vocab.STATUSES, cum_weights=STATUS_CUM)[0]
     updated = created + timedelta(seconds=rng.randint(0, 120 * 86_400))
     deleted = rng.random() < DELETED_SHARE
     archived = rng.random() < ARCHIVED_SHARE
@@ -88,7 +90,7 @@ def _story(
         "description": pools.description(rng),
         "acceptanceCriteria": pools.criteria(rng),
         "status": status,
-        "priority": rng.choices(vocab.PRIORITIES, PRIORITY_WEIGHTS)[0],
+        "priority": rng.choices(vocab.PRIORITIES, cum_weights=PRIORITY_CUM)[0],
         "manager": manager,
         "createdAt": iso(created, rng),
         "updatedAt": iso(updated, rng),
@@ -198,7 +200,7 @@ def build_epic(plan: EpicPlan, pools: TextPools) -> EpicRecords:
         "summary": f"{plan.title}: {rng.choice(pools.paragraphs).split('. ')[0].rstrip('.')}.",
         "description": pools.description(rng),
         "status": _epic_status(statuses, rng),
-        "priority": rng.choices(vocab.PRIORITIES, PRIORITY_WEIGHTS)[0],
+        "priority": rng.choices(vocab.PRIORITIES, cum_weights=PRIORITY_CUM)[0],
         "manager": plan.manager,
         "createdAt": iso(plan.created, rng),
         "updatedAt": iso(latest, rng),

@@ -13,8 +13,9 @@ from pmkv.generate.errors import TargetNotEmptyError, WriteFailedError
 from pmkv.generate.jsonfile import encode, make_dir, write_new
 from pmkv.generate.people import make_people, people_count
 from pmkv.generate.plan import auto_epics, check_counts, plan_tree
-from pmkv.generate.records import build_epic, build_project
+from pmkv.generate.records import build_project
 from pmkv.generate.text import TextPools
+from pmkv.generate.writer import EpicOutcome, default_workers, write_epics
 
 # progress(stories_written, stories_total)
 Progress = Callable[[int, int], None]
@@ -100,11 +101,14 @@ def generate_tree(
     seed: int = 1,
     force: bool = False,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> GenerateResult:
     """Write a valid pm/ tree to ``out``: same arguments, byte-identical files.
 
     ``epics`` is per project (None: ~15, more when stories need room: an epic holds at
     most 999 functional and 999 non-functional ids). Stories are spread unevenly.
+    ``workers``: processes that build and write epics (None: 1 for small trees, else up
+    to the CPU count, at most 4); the output does not depend on it.
     """
     started = time.perf_counter()
     epics_per_project = auto_epics(stories, projects) if epics is None else epics
@@ -115,38 +119,44 @@ def generate_tree(
     people = make_people(rng, people_count(stories, projects))
     plans = plan_tree(rng, people, projects, epics_per_project, stories)
 
-    written = files = deleted = archived = 0
+    people_bytes = encode(people)
+    write_new(out / "people.json", people_bytes)
+    jobs = []
+    for project in plans:
+        make_dir(out / project.name)
+        jobs += [(epic, out / project.name / epic.name) for epic in project.epics]
     done = 0
 
-    def put(path: Path, record: object) -> None:
-        nonlocal written, files
-        data = encode(record)
-        write_new(path, data)
+    def on_done(outcome: EpicOutcome) -> None:
+        nonlocal done
+        done += outcome.stories
+        if progress is not None:
+            progress(done, stories)
+
+    outcomes = iter(
+        write_epics(
+            jobs,
+            pools,
+            workers=default_workers(stories) if workers is None else workers,
+            on_done=on_done,
+        )
+    )
+    written = len(people_bytes)
+    files = 1
+    deleted = archived = 0
+    for project in plans:
+        latest = project.created
+        for _epic in project.epics:
+            outcome = next(outcomes)
+            latest = max(latest, outcome.updated)
+            deleted += outcome.deleted
+            archived += outcome.archived
+            files += outcome.files
+            written += outcome.bytes_written
+        data = encode(build_project(project, pools, [e.name for e in project.epics], latest))
+        write_new(out / project.name / "project.json", data)
         written += len(data)
         files += 1
-
-    put(out / "people.json", people)
-    project_dirs = []
-    for project in plans:
-        project_dir = out / project.name
-        make_dir(project_dir)
-        project_dirs.append(project_dir)
-        latest = project.created
-        for epic in project.epics:
-            epic_dir = project_dir / epic.name
-            make_dir(epic_dir)
-            built = build_epic(epic, pools)
-            for story_id, record in built.stories:
-                put(epic_dir / f"{story_id}.json", record)
-            put(epic_dir / "epic.json", built.epic)
-            latest = max(latest, built.updated)
-            deleted += built.deleted
-            archived += built.archived
-            done += len(built.stories)
-            if progress is not None:
-                progress(done, stories)
-        epic_names = [e.name for e in project.epics]
-        put(project_dir / "project.json", build_project(project, pools, epic_names, latest))
     readme = _TREE_README.format(
         seed=seed,
         projects=projects,
@@ -168,5 +178,5 @@ def generate_tree(
         bytes_written=written + len(readme),
         elapsed_s=time.perf_counter() - started,
         people_path=out / "people.json",
-        project_dirs=tuple(project_dirs),
+        project_dirs=tuple(out / p.name for p in plans),
     )

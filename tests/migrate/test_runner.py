@@ -173,3 +173,22 @@ def test_generated_tree(tmp_path: Path, home: Path, store: KvStore) -> None:
     assert result.exit_code == ExitCode.OK, result.as_dict()["anomalies"]
     assert result.inventory.story_count() == generated.stories
     assert result.write.batches >= 6
+
+
+def test_batches_respect_a_byte_limit(pm_copy: Path, home: Path) -> None:
+    from pmkv.migrate.sink import apply_plan
+
+    plan = migrate(None, opts(pm_copy, home, dry_run=True)).plan
+    sink = RecordingSink()
+    apply_plan(plan, sink, batch_size=500, max_bytes=5_000)
+    sets = [c for c in sink.commands if c[0] == "SET"]
+    assert len(sets) == 63
+    assert sink.batches > 5  # the fixture holds ~50 KB of values
+    batch: list[list[str]] = []
+    for command in sink.commands:
+        if command[0] == "HSET":
+            size = sum(len(c[1]) + len(c[2]) for c in batch)
+            assert size <= 5_000 or len(batch) == 1
+            batch = []
+        else:
+            batch.append(command)

@@ -22,13 +22,16 @@ from pmkv.migrate.inventory import (
     Record,
 )
 from pmkv.migrate.jsjson import js_json
-from pmkv.migrate.storyload import StoryJob, load_all
+from pmkv.migrate.storyload import StoryJob, load_story
 from pmkv.store import records
 from pmkv.store.codec import JsonValue, parse_json
 from pmkv.store.errors import InvalidJSONError
 from pmkv.store.keyspace import Keyspace
 
 Progress = Callable[[str, int, int], None]
+# Called as soon as records are complete (people; a project; an epic with its stories),
+# so a caller can write them while the rest of the tree is still being read.
+OnRecords = Callable[[list[Record], EpicInventory | None], None]
 
 
 ROOT_FILES = {"people.json", "README.md"}
@@ -36,13 +39,19 @@ _STRAY_HINT = "not data: move it out of pm/ or ignore this warning (it is not mi
 
 
 class _Walker:
-    def __init__(self, inv: Inventory, ks: Keyspace, progress: Progress | None) -> None:
+    def __init__(
+        self, inv: Inventory, ks: Keyspace, progress: Progress | None, on_records: OnRecords | None
+    ) -> None:
         self.inv = inv
         self.ks = ks
         self.progress = progress
+        self.on_records = on_records
         self.root = inv.pm_dir
-        self.jobs: list[tuple[EpicInventory, StoryJob]] = []
-        self.epics_with_stories: list[EpicInventory] = []
+        self.stories_read = 0
+
+    def ready(self, records: list[Record], epic: EpicInventory | None = None) -> None:
+        if self.on_records is not None:
+            self.on_records(records, epic)
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -105,6 +114,7 @@ def discover(
     *,
     keyspace: Keyspace | None = None,
     progress: Progress | None = None,
+    on_records: OnRecords | None = None,
 ) -> Inventory:
     """Inventory ``pm_dir`` (only ``projects`` when given; people.json always)."""
     if not pm_dir.is_dir():
@@ -113,7 +123,7 @@ def discover(
             hint="pass the pm/ folder: `pmkv migrate path/to/pm`",
         )
     inv = Inventory(pm_dir=pm_dir, selected=sorted(set(projects)) if projects else None)
-    walker = _Walker(inv, keyspace or Keyspace.production(), progress)
+    walker = _Walker(inv, keyspace or Keyspace.production(), progress, on_records)
     dirs, files = _dirs_and_files(pm_dir)
     names = [d.name for d in dirs if not d.name.startswith(".")]
     if inv.selected:
@@ -131,6 +141,7 @@ def discover(
         inv.people = walker.load(people, "people", walker.ks.people())
         if inv.people is not None:
             _check_people(walker, people, inv.people.value)
+            walker.ready([inv.people])
     else:
         walker.note(
             "warning",
@@ -145,7 +156,6 @@ def discover(
         elif (directory / "project.json").is_file():
             # unselected projects still count for the projects list, unread
             inv.all_valid_projects.append(directory.name)
-    _load_stories(walker)
     inv.all_valid_projects = sorted(
         set(inv.all_valid_projects) | {p for p, pi in inv.projects.items() if pi.valid}
     )
@@ -153,16 +163,11 @@ def discover(
     return inv
 
 
-def _load_stories(walker: _Walker) -> None:
-    """Load every queued story (in parallel when many), then the per-epic checks."""
+def _load_stories(walker: _Walker, epic: EpicInventory, jobs: list[StoryJob]) -> None:
+    """Load an epic's story files, then compare them with its storyIds."""
     inv = walker.inv
-    outcomes = load_all([job for _, job in walker.jobs], walker.progress)
-    inv.files_read += len(outcomes)
-    present: dict[int, set[str]] = {}
-    epics: dict[int, EpicInventory] = {}
-    for (epic, job), outcome in zip(walker.jobs, outcomes, strict=True):
-        epics[id(epic)] = epic
-        present.setdefault(id(epic), set()).add(job.sid)
+    for job in jobs:
+        outcome = load_story(job)
         for problem in outcome.problems:
             inv.anomalies.append(
                 Anomaly(
@@ -181,9 +186,12 @@ def _load_stories(walker: _Walker) -> None:
         epic.stories[job.sid] = Record(
             "story", job.key, job.rel, None, outcome.text, job.project, job.epic
         )
-    for epic in walker.epics_with_stories:
-        project = epic.record.project if epic.record else None
-        rules.check_story_ids(inv, epic, present.get(id(epic), set()), project or "")
+    inv.files_read += len(jobs)
+    walker.stories_read += len(jobs)
+    project = jobs[0].project if jobs else ""
+    rules.check_story_ids(inv, epic, {job.sid for job in jobs}, project)
+    if walker.progress:
+        walker.progress("discover", walker.stories_read, 0)
 
 
 def _check_people(walker: _Walker, path: Path, value: JsonValue) -> None:
@@ -220,6 +228,8 @@ def _project(walker: _Walker, folder: Path) -> ProjectInventory:
         return proj
     if project_file.is_file():
         proj.record = walker.load(project_file, "project", walker.ks.project(name), name)
+        if proj.record is not None:
+            walker.ready([proj.record])
     else:
         walker.note(
             "error",
@@ -333,11 +343,13 @@ def _epic(walker: _Walker, proj: ProjectInventory, folder: Path) -> EpicInventor
     epic.record = walker.load(epic_file, "epic", walker.ks.epic(p, name), p, name)
     if epic.record is None or proj.record is None:
         return epic
-    walker.epics_with_stories.append(epic)
     base, rel_base = str(folder), f"{p}/{name}/"
+    jobs: list[StoryJob] = []
     for file_name in story_names:
         sid = file_name[: -len(".json")]
         key = walker.ks.story(p, name, sid)
         job = StoryJob(os.path.join(base, file_name), rel_base + file_name, key, sid, p, name)
-        walker.jobs.append((epic, job))
+        jobs.append(job)
+    _load_stories(walker, epic, jobs)
+    walker.ready([epic.record, *epic.stories.values()], epic)
     return epic

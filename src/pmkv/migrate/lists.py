@@ -22,7 +22,7 @@ from pmkv.store.codec import JsonValue, to_js_json
 from pmkv.store.keyspace import Keyspace
 
 
-def _json_list(names: Iterable[str]) -> JsonValue:
+def json_list(names: Iterable[str]) -> JsonValue:
     out: list[JsonValue] = list(names)
     return out
 
@@ -70,10 +70,10 @@ def expected_values(
         p = project.name
         valid_epics = [e for e in project.epics.values() if e.valid]
         for epic in valid_epics:
-            out[ks.stories_list(p, epic.name)] = to_js_json(_json_list(story_order(epic)))
+            out[ks.stories_list(p, epic.name)] = to_js_json(json_list(story_order(epic)))
         epics_key = ks.epics_list(p)
         if epics_key is not None:
-            out[epics_key] = to_js_json(_json_list(e.name for e in valid_epics))
+            out[epics_key] = to_js_json(json_list(e.name for e in valid_epics))
     if inv.all_valid_projects or inv.selected:
-        out[ks.projects_list()] = to_js_json(_json_list(projects_list(inv, current_projects_list)))
+        out[ks.projects_list()] = to_js_json(json_list(projects_list(inv, current_projects_list)))
     return out

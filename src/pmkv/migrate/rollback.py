@@ -61,7 +61,7 @@ def rollback(
 ) -> RollbackResult:
     started = time.perf_counter()
     if run_id is None:
-        meta = latest_run(home)
+        meta = latest_run(home, wrote=True)
         if meta is None:
             raise RollbackError(
                 f"there is no migrate run under {home / 'runs'}",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pmkv.migrate import runs
 from pmkv.migrate.backup import BackupInfo, create_backup
+from pmkv.migrate.chunks import ChunkWriter
 from pmkv.migrate.discover import discover
 from pmkv.migrate.errors import MigrateAborted
 from pmkv.migrate.journal import Journal
@@ -22,7 +23,7 @@ from pmkv.migrate.lists import expected_values
 from pmkv.migrate.plan import Plan, build_plan, read_current
 from pmkv.migrate.report import render_markdown
 from pmkv.migrate.result import MigrateResult
-from pmkv.migrate.sink import DEFAULT_BATCH, KvSink, RecordingSink, Sink, apply_plan
+from pmkv.migrate.sink import DEFAULT_BATCH, KvSink, RecordingSink, Sink
 from pmkv.migrate.verify import verify
 from pmkv.store.keyspace import Keyspace
 
@@ -64,55 +65,73 @@ def migrate(
     if options.backup and not options.dry_run:
         backup = create_backup(options.pm_dir, options.home, progress)
         lap("backup")
-    inv = discover(options.pm_dir, options.projects, keyspace=ks, progress=progress)
-    lap("discover")
-    pl_key = ks.projects_list()
-    current_pl = store.get_many([pl_key])[0] if store and inv.selected else None
-    values = expected_values(inv, ks, current_pl)
-    keys = list(values)
-    before, ledger = read_current(store, values)
-    record_keys = {r.key for r in inv.records()}
-    list_keys = {k for k in keys if k not in record_keys}
-    plan = build_plan(
-        values,
-        before,
-        ledger,
-        inv.skipped,
-        list_keys=list_keys,
+    selected = sorted(set(options.projects)) if options.projects else None
+    run: list[tuple[runs.RunMeta, Journal]] = []  # created with the first write
+
+    def make_sink() -> Sink:
+        if options.dry_run or store is None:
+            return RecordingSink()
+        meta = runs.RunMeta(runs.new_run_id(), str(options.pm_dir.resolve()), store.url, selected)
+        journal = Journal(runs.write_meta(options.home, meta) / runs.JOURNAL_FILE)
+        run.append((meta, journal))
+        return KvSink(store, journal)
+
+    writer = ChunkWriter(
+        store,
+        make_sink,
+        ks,
         force=options.force,
+        batch_size=options.batch_size,
+        progress=progress,
     )
-    lap("plan")
-    if options.confirm is not None and not options.dry_run and not options.confirm(plan):
-        raise MigrateAborted("nothing was written", hint="re-run when ready")
-    run_id: str | None = None
-    meta: runs.RunMeta | None = None
-    journal: Journal | None = None
-    sink: Sink
-    if options.dry_run or store is None:
-        sink = RecordingSink()
-    else:
-        run_id = runs.new_run_id()
-        meta = runs.RunMeta(run_id, str(options.pm_dir.resolve()), store.url, inv.selected)
-        folder = runs.write_meta(options.home, meta)
-        journal = Journal(folder / runs.JOURNAL_FILE)
-        sink = KvSink(store, journal)
+    # Stream (write while reading) unless forced overwrites must be confirmed first.
+    stream = not (options.force and options.confirm is not None and not options.dry_run)
     try:
-        stats = apply_plan(plan, sink, batch_size=options.batch_size, progress=progress)
+        inv = discover(
+            options.pm_dir,
+            options.projects,
+            keyspace=ks,
+            progress=progress,
+            on_records=writer.records_ready if stream else None,
+        )
+        lap("discover")
+        pl_key = ks.projects_list()
+        current_pl = store.get_many([pl_key])[0] if store and inv.selected else None
+        values = expected_values(inv, ks, current_pl)
+        rest = {k: v for k, v in values.items() if k not in writer.submitted}
+        record_keys = {r.key for r in inv.records()}
+        list_keys = {k for k in rest if k not in record_keys}
+        if not stream:
+            before, ledger = read_current(store, rest)
+            preview = build_plan(
+                rest, before, ledger, inv.skipped, list_keys=list_keys, force=options.force
+            )
+            lap("plan")
+            if options.confirm is not None and not options.confirm(preview):
+                raise MigrateAborted("nothing was written", hint="re-run when ready")
+        writer.submit(rest, inv.skipped, list_keys)
+        plan, stats = writer.finish()
     except BaseException:
-        if meta is not None:  # the journal is complete up to the failure: rollback works
+        writer.finish_quietly()
+        for meta, journal in run:  # the journal is complete up to the failure: rollback works
+            journal.close()
             runs.write_meta(options.home, replace(meta, state="failed", finished_at=runs.now_iso()))
         raise
-    finally:
-        if journal is not None:
-            journal.close()
+    if not run and store is not None and not options.dry_run:
+        make_sink()  # nothing to write: still a run, with its report (and an empty journal)
+    for _meta, journal in run:
+        journal.close()
+    if any(values[k] != v for k, v in writer.submitted.items()):
+        raise RuntimeError("streamed values differ from the inventory (a bug in pmkv)")
     lap("write")
+    run_meta = run[0][0] if run else None
     result_verify = None
     if store is not None and not options.dry_run and options.verify:
         result_verify = verify(store, inv, ks, expected=values, progress=progress)
         lap("verify")
     timings["total"] = time.perf_counter() - started
     result = MigrateResult(
-        run_id,
+        run_meta.run_id if run_meta else None,
         options.dry_run,
         str(options.pm_dir),
         store.url if store else None,
@@ -123,8 +142,8 @@ def migrate(
         backup,
         timings,
     )
-    if meta is not None:
-        folder = runs.run_dir(options.home, meta.run_id)
+    if run_meta is not None:
+        folder = runs.run_dir(options.home, run_meta.run_id)
         result.report_path = str(folder / runs.REPORT_FILE)
         (folder / runs.REPORT_FILE).write_text(render_markdown(result), encoding="utf-8")
         (folder / runs.RESULT_FILE).write_text(
@@ -132,6 +151,8 @@ def migrate(
         )
         runs.write_meta(
             options.home,
-            replace(meta, state="complete", finished_at=runs.now_iso(), keys_written=stats.written),
+            replace(
+                run_meta, state="complete", finished_at=runs.now_iso(), keys_written=stats.written
+            ),
         )
     return result

@@ -85,6 +85,9 @@ def list_runs(home: Path) -> list[RunMeta]:
     ]
 
 
-def latest_run(home: Path) -> RunMeta | None:
+def latest_run(home: Path, *, wrote: bool = False) -> RunMeta | None:
+    """The newest run; with ``wrote``, the newest that may have changed the KV."""
     runs = list_runs(home)
+    if wrote:
+        runs = [r for r in runs if r.state != "complete" or r.keys_written > 0]
     return runs[-1] if runs else None

@@ -9,7 +9,7 @@ as one ``/pipeline`` request: ``SET`` per key plus one ``HSET`` of the ledger. T
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -21,6 +21,9 @@ from pmkv.migrate.plan import Plan
 
 Progress = Callable[[str, int, int], None]
 DEFAULT_BATCH = 500
+# Gateways cap request bodies (ours at 10 MB by default, Upstash lower on some plans);
+# long markdown descriptions must not push a 500-key batch over that.
+MAX_BATCH_BYTES = 4_000_000
 
 
 class Sink(Protocol):
@@ -99,24 +102,43 @@ class WriteStats:
     seconds: float
 
 
+def _batches(plan: Plan, keys: list[str], size: int, max_bytes: int) -> Iterator[list[str]]:
+    """``size`` keys a batch, fewer when their values pass ``max_bytes`` (request limits)."""
+    batch: list[str] = []
+    total = 0
+    for key in keys:
+        length = len(plan.values[key]) + len(key)
+        if batch and (len(batch) >= size or total + length > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(key)
+        total += length
+    if batch:
+        yield batch
+
+
 def apply_plan(
     plan: Plan,
     sink: Sink,
     *,
     batch_size: int = DEFAULT_BATCH,
+    max_bytes: int = MAX_BATCH_BYTES,
     progress: Progress | None = None,
+    finish: bool = True,
 ) -> WriteStats:
     """Send every key the plan writes to ``sink``, in order, ``batch_size`` keys a batch."""
     keys = plan.to_write()
     started = time.perf_counter()
     batches = 0
+    done = 0
     try:
-        for start in range(0, len(keys), batch_size):
-            batch = keys[start : start + batch_size]
+        for batch in _batches(plan, keys, batch_size, max_bytes):
             sink.write_batch(plan, batch)
             batches += 1
+            done += len(batch)
             if progress:
-                progress("write", start + len(batch), len(keys))
+                progress("write", done, len(keys))
     finally:
-        sink.finish()
+        if finish:
+            sink.finish()
     return WriteStats(len(keys), batches, time.perf_counter() - started)

@@ -1,0 +1,112 @@
+"""Writing while reading: plan and write each finished chunk of the tree on one thread.
+
+Discovery hands over records as soon as they are complete (people, a project, an epic
+with its stories and its stories list); a single writer thread plans each chunk against
+the KV and sends it through the sink, so the gateway and the engine work while this
+process parses the next epic. One thread keeps chunks in order; the merged plan is the
+same as planning the whole tree at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from pmkv.migrate.inventory import EpicInventory, Record
+from pmkv.migrate.jsjson import js_json
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.lists import json_list, story_order
+from pmkv.migrate.plan import Plan, build_plan, read_current
+from pmkv.migrate.sink import Sink, WriteStats, apply_plan
+from pmkv.store.keyspace import Keyspace
+
+Progress = Callable[[str, int, int], None]
+
+
+class ChunkWriter:
+    def __init__(
+        self,
+        store: KvStore | None,
+        sink_factory: Callable[[], Sink],
+        ks: Keyspace,
+        *,
+        force: bool,
+        batch_size: int,
+        progress: Progress | None = None,
+    ) -> None:
+        self._store = store
+        self._sink_factory = sink_factory
+        self._sink: Sink | None = None
+        self._ks = ks
+        self._force = force
+        self._batch_size = batch_size
+        self._progress = progress
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmkv-chunks")
+        self._futures: list[Future[None]] = []
+        self.plans: list[Plan] = []
+        self.submitted: dict[str, str] = {}
+        self.written = 0
+        self.batches = 0
+
+    def records_ready(self, records: list[Record], epic: EpicInventory | None) -> None:
+        """Discovery's callback: queue these records (and the epic's stories list)."""
+        values = {r.key: r.text for r in records}
+        list_keys: set[str] = set()
+        if epic is not None and records and records[0].project is not None:
+            key = self._ks.stories_list(records[0].project, epic.name)
+            values[key] = js_json(json_list(story_order(epic)))
+            list_keys.add(key)
+        self.submit(values, {}, list_keys)
+
+    def submit(self, values: dict[str, str], skipped: dict[str, str], list_keys: set[str]) -> None:
+        for future in self._futures:  # fail fast: stop reading once a write failed
+            if future.done() and future.exception() is not None:
+                future.result()
+        self.submitted.update(values)
+        self._futures.append(self._pool.submit(self._write, values, skipped, list_keys))
+
+    def _write(self, values: dict[str, str], skipped: dict[str, str], list_keys: set[str]) -> None:
+        before, ledger = read_current(self._store, values)
+        plan = build_plan(values, before, ledger, skipped, list_keys=list_keys, force=self._force)
+        if self._sink is None and plan.to_write():
+            self._sink = self._sink_factory()
+        stats = (
+            apply_plan(plan, self._sink, batch_size=self._batch_size, finish=False)
+            if self._sink is not None
+            else WriteStats(0, 0, 0.0)
+        )
+        self.plans.append(plan)
+        self.written += stats.written
+        self.batches += stats.batches
+        if self._progress:
+            self._progress("write", self.written, len(self.submitted))
+
+    def finish(self) -> tuple[Plan, WriteStats]:
+        """Wait for every chunk; the merged plan and totals (raises the first failure)."""
+        try:
+            for future in self._futures:
+                future.result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            if self._sink is not None:
+                self._sink.finish()
+        return merge(self.plans, self._force), WriteStats(self.written, self.batches, 0.0)
+
+    def finish_quietly(self) -> None:
+        """After a failure elsewhere: stop queued chunks, let the running one end."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._sink is not None:
+            with contextlib.suppress(Exception):  # the original failure is the one to report
+                self._sink.finish()
+
+
+def merge(plans: list[Plan], force: bool) -> Plan:
+    merged = Plan([], {}, {}, {}, force, {})
+    for plan in plans:
+        merged.entries.extend(plan.entries)
+        merged.values.update(plan.values)
+        merged.before.update(plan.before)
+        merged.ledger_before.update(plan.ledger_before)
+        merged.hashes.update(plan.hashes)
+    return merged

@@ -153,3 +153,30 @@ def test_wrong_token_is_reported(gateway: RunningGateway) -> None:
         store.list_projects()
     assert gateway.url in info.value.message
     store.close()
+
+
+def test_timeout_bounds_a_stuck_endpoint() -> None:
+    import socket
+    import threading
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)  # accepts connections, never answers
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        store = KVStore(url, "token", timeout=0.3)
+        errors: list[BaseException] = []
+
+        def other_thread() -> None:
+            try:
+                store.read_people()
+            except StoreUnreachableError as exc:
+                errors.append(exc)
+
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join(timeout=10)
+        with pytest.raises(StoreUnreachableError, match=url):
+            store.list_projects()
+        store.close()
+    assert not worker.is_alive()
+    assert len(errors) == 1  # the per-thread client got the same bound

@@ -65,6 +65,7 @@ class KVStore(BaseStore):
         *,
         keyspace: Keyspace | None = None,
         encoding: Literal["base64"] | None = "base64",
+        timeout: float | None = None,
         validate: bool = True,
         clock: Callable[[], str] = now_iso,
     ) -> None:
@@ -72,11 +73,12 @@ class KVStore(BaseStore):
         self.url = url
         self.keyspace = keyspace or Keyspace.production()
         self._encoding: Literal["base64"] | None = encoding
+        self.timeout = timeout
         self._token = token
         self._local = threading.local()
         self._clients: list[Redis] = []
         self._clients_lock = threading.Lock()
-        self.client = self._thread_client()
+        self.client = self.thread_client()
 
     def __repr__(self) -> str:
         return f"KVStore({self.url!r}, keyspace={self.keyspace.name!r})"
@@ -87,7 +89,7 @@ class KVStore(BaseStore):
         for client in clients:
             client.close()  # type: ignore[no-untyped-call]
 
-    def _thread_client(self) -> Redis:
+    def thread_client(self) -> Redis:
         """This thread's client. One httpx connection pool shared by many threads
         failed under load (EBADF on a socket another thread closed), so each thread
         gets its own official client; ``self.client`` is the creating thread's."""
@@ -100,6 +102,11 @@ class KVStore(BaseStore):
                 rest_retries=0,  # a retried EVAL could run twice: errors surface instead
                 allow_telemetry=False,
             )
+            if self.timeout is not None:
+                # The official client waits forever (httpx timeout=None) and offers no
+                # option; swap in a bounded httpx client so a stuck endpoint fails.
+                client._http._client.close()
+                client._http._client = httpx.Client(timeout=self.timeout)
             self._local.client = client
             with self._clients_lock:
                 self._clients.append(client)
@@ -128,14 +135,14 @@ class KVStore(BaseStore):
 
     def _eval(self, script: str, keys: list[str], args: list[str]) -> Any:
         return self._call(
-            f"EVAL on {keys[0]}", lambda: self._thread_client().eval(script, keys, args)
+            f"EVAL on {keys[0]}", lambda: self.thread_client().eval(script, keys, args)
         )
 
     def _mget_text(self, keys: Sequence[str]) -> list[str | None]:
         if not keys:
             return []
         texts: list[str | None] = self._call(
-            f"MGET of {len(keys)} keys", lambda: self._thread_client().mget(*keys)
+            f"MGET of {len(keys)} keys", lambda: self.thread_client().mget(*keys)
         )
         return texts
 
@@ -148,7 +155,7 @@ class KVStore(BaseStore):
 
     def _pipeline(self, commands: list[list[str]]) -> list[Any]:
         def run() -> list[Any]:
-            pipe = self._thread_client().pipeline()
+            pipe = self.thread_client().pipeline()
             for command in commands:
                 pipe.execute(command)
             result: list[Any] = pipe.exec()
@@ -162,7 +169,7 @@ class KVStore(BaseStore):
         while True:
             cursor, batch = self._call(
                 f"SCAN {pattern}",
-                partial(self._thread_client().scan, cursor, match=pattern, count=SCAN_COUNT),
+                partial(self.thread_client().scan, cursor, match=pattern, count=SCAN_COUNT),
             )
             keys.extend(batch)
             if int(cursor) == 0:
@@ -194,7 +201,7 @@ class KVStore(BaseStore):
 
     def _get(self, ref: KeyRef) -> Any:
         key = self._key(ref)
-        text = self._call(f"GET {key}", lambda: self._thread_client().get(key))
+        text = self._call(f"GET {key}", lambda: self.thread_client().get(key))
         return None if text is None else parse_json(text, key)
 
     def _get_many(self, refs: Sequence[KeyRef]) -> list[Any]:
@@ -203,12 +210,12 @@ class KVStore(BaseStore):
     def _put(self, ref: KeyRef, value: Any) -> None:
         key = self._key(ref)
         text = to_js_json(value)
-        self._call(f"SET {key}", lambda: self._thread_client().set(key, text))
+        self._call(f"SET {key}", lambda: self.thread_client().set(key, text))
 
     def _update(self, ref: KeyRef, fn: Updater) -> Record:
         key = self._key(ref)
         for _ in range(CAS_ATTEMPTS):
-            text = self._call(f"GET {key}", lambda: self._thread_client().get(key))
+            text = self._call(f"GET {key}", lambda: self.thread_client().get(key))
             old = None if text is None else parse_json(text, key)
             if not isinstance(old, dict):
                 raise NotFoundError(f"{key} does not exist")
@@ -223,7 +230,7 @@ class KVStore(BaseStore):
         key = self._list_key(kind, project, epic)
         if key is None:  # the legacy layout has no epics list: find the epic keys
             return self._scan_epics(project)
-        text = self._call(f"GET {key}", lambda: self._thread_client().get(key))
+        text = self._call(f"GET {key}", lambda: self.thread_client().get(key))
         value = None if text is None else parse_json(text, key)
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -336,7 +343,7 @@ class KVStore(BaseStore):
         keys = [self.keyspace.story(project, epic, sid) for sid in ids]
         active = self._call(
             f"EVAL_RO over {len(keys)} stories of {project}/{epic}",
-            partial(self._thread_client().eval_ro, ACTIVE_IDS, keys, ids),
+            partial(self.thread_client().eval_ro, ACTIVE_IDS, keys, ids),
         )
         return [str(i) for i in active]
 
@@ -359,7 +366,7 @@ class KVStore(BaseStore):
         unique = sorted(set(keys))
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
-            self._call(f"DEL of {len(chunk)} keys", partial(self._thread_client().delete, *chunk))
+            self._call(f"DEL of {len(chunk)} keys", partial(self.thread_client().delete, *chunk))
 
     def _delete_epic_tree(self, project: str, epic: str) -> None:
         ks = self.keyspace
@@ -439,7 +446,7 @@ class KVStore(BaseStore):
         text = self._call(
             f"EVAL_RO analytics over {len(keys)} stories of {project}",
             partial(
-                self._thread_client().eval_ro,
+                self.thread_client().eval_ro,
                 ANALYTICS,
                 keys,
                 ["1" if include_archived else "0", *epics],

@@ -368,10 +368,17 @@ class DualStore:
         return self.read_story(project, epic, story_id) is not None
 
     def write_story(self, project: str, epic: str, story_id: str, value: Record) -> Record:
+        existed = False
+
+        def run() -> Record:
+            nonlocal existed  # checked under the lock: only a new story changes the epic
+            existed = (self.files.root / project / epic / f"{story_id}.json").is_file()
+            return self.files.write_story(project, epic, story_id, value)
+
         return self._write(
             "write_story",
-            lambda: self.files.write_story(project, epic, story_id, value),
-            lambda _: Touched().story(project, epic, story_id),
+            run,
+            lambda _: Touched().story(project, epic, story_id, with_epic=not existed),
         )
 
     def create_story(

@@ -3,16 +3,17 @@
 The DualStore never runs an operation twice (once per store): the file store does the
 work, then the keys that operation touched are copied from the files into KV, the way
 ``pmkv migrate`` would write them: records as ``JSON.stringify`` text, lists rebuilt
-with the migration's own rules (:mod:`pmkv.migrate.lists`, :mod:`pmkv.migrate.rules`),
-and the migration ledger (``pmkv:ledger``) updated in the same MULTI/EXEC, so a later
-``pmkv migrate`` / ``verify`` sees exactly what a migration would have produced.
+in the migration's order (:func:`pmkv.migrate.lists.story_order`), and the migration
+ledger (``pmkv:ledger``) updated in the same MULTI/EXEC, so for a tree of valid records a
+later ``pmkv migrate`` / ``verify`` sees exactly what a migration would have produced.
+(Records the app's reader rejects are copied too, like every store keeps them; the
+migration leaves them out, so verify and reconcile report them.)
 Copying (instead of replaying the operation on KV) means both sides get the same ids and
 the same ``updatedAt``, and a replay is idempotent.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,7 +21,6 @@ from typing import Any
 
 import httpx
 
-from pmkv.migrate import rules
 from pmkv.migrate.inventory import EpicInventory
 from pmkv.migrate.inventory import Record as InvRecord
 from pmkv.migrate.ledger import LEDGER_KEY, text_hash
@@ -85,8 +85,6 @@ class Mirror:
         self.kv = kv  # its client and its error translation; it is never closed here
         self.client = kv.client
         self.keyspace = kv.keyspace
-        # path -> (mtime_ns, size, valid): list rebuilds re-validate only changed files
-        self._valid: dict[str, tuple[int, int, bool]] = {}
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
         try:
@@ -149,49 +147,26 @@ class Mirror:
             return self.files.read_epic(p, e)
         return self.files.read_story(p, e, s)
 
-    def _valid_file(self, ref: KeyRef) -> bool:
-        """The record's file exists and passes the rules the migration applies."""
-        path = self.files.root / (ref.project or "")
-        if ref.kind == "project":
-            path = path / "project.json"
-        elif ref.kind == "epic":
-            path = path / (ref.epic or "") / "epic.json"
-        else:
-            path = path / (ref.epic or "") / f"{ref.story}.json"
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        cached = self._valid.get(str(path))
-        if cached and cached[:2] == (st.st_mtime_ns, st.st_size):
-            return cached[2]
-        try:
-            value = self._file_value(ref)
-        except StoreError:
-            value = None
-        ok = value is not None and not rules.problems(ref.kind, value)  # type: ignore[arg-type]
-        if ok and ref.kind == "story":  # the migration skips a story whose id is not its name
-            ok = isinstance(value, dict) and value.get("id") == ref.story
-        self._valid[str(path)] = (st.st_mtime_ns, st.st_size, ok)
-        return ok
-
     def _list(self, ref: KeyRef) -> list[str] | None:
-        """The list as ``pmkv migrate`` builds it from the files; None: no such list."""
+        """The list in the migration's order, of what the files hold; None: no such list.
+
+        Every record the file store lists is included, valid or not, so the DualStore
+        behaves like the other stores; ``pmkv verify`` and ``reconcile`` report records
+        the app's reader would reject (the migration leaves them out).
+        """
         p, e = ref.project or "", ref.epic or ""
         if ref.kind == "projects_list":
-            return [x for x in self.files.list_projects() if self._valid_file(KeyRef("project", x))]
-        if not self._valid_file(KeyRef("project", p)):
+            return self.files.list_projects()
+        if not (self.files.root / p / "project.json").is_file():
             return None
         if ref.kind == "epics_list":
-            return [x for x in self.files.list_epics(p) if self._valid_file(KeyRef("epic", p, x))]
-        if not self._valid_file(KeyRef("epic", p, e)):
-            return None
-        inventory = EpicInventory(e)
+            return self.files.list_epics(p)
         epic = self.files.read_epic(p, e)
-        inventory.record = InvRecord("epic", "", "", epic, "")
+        if epic is None:
+            return None
+        inventory = EpicInventory(e, InvRecord("epic", "", "", epic, ""))
         for sid in self.files.list_story_ids(p, e):
-            if self._valid_file(KeyRef("story", p, e, sid)):
-                inventory.stories[sid] = InvRecord("story", "", "", None, "")
+            inventory.stories[sid] = InvRecord("story", "", "", None, "")
         return story_order(inventory)
 
     def _purge_pattern(self, ref: KeyRef) -> str:

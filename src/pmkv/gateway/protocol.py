@@ -126,6 +126,8 @@ class HttpConnection(asyncio.Protocol):
         cfg = state.config
         self._max_body = cfg.max_body
         self._max_header = cfg.max_header_bytes
+        self._header_len = 0
+        self._in_headers = True
         self._max_url = cfg.max_url_bytes
         self._handle = state.dispatcher.handle
         self._loop = asyncio.get_running_loop()
@@ -152,7 +154,6 @@ class HttpConnection(asyncio.Protocol):
         self._fmt: bytes | None = None
         self._body: list[bytes] = []
         self._body_len = 0
-        self._header_len = 0
 
     # --- asyncio.Protocol -------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -163,6 +164,13 @@ class HttpConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closed or self.streaming:
             return  # a stream only writes; anything the client sends is ignored
+        if self._in_headers:
+            # Counted once per read rather than per header: httptools buffers a header
+            # whole before on_header, so only the raw byte count bounds memory. A header
+            # block that ends in this read counts up to its blank line; the request line
+            # (the URL has its own, larger limit) is subtracted after parsing.
+            end = data.find(b"\r\n\r\n")
+            self._header_len += len(data) if end < 0 else end
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -176,6 +184,9 @@ class HttpConnection(asyncio.Protocol):
             self.fail(GatewayError("ERR protocol upgrades are not supported"))
         except httptools.HttpParserError as exc:
             self.fail(GatewayError(f"ERR malformed HTTP request: {exc}"))
+        else:
+            if self._in_headers and self._header_len - len(self._url) > self._max_header:
+                self.fail(HeadersTooLarge("ERR request headers too large"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -210,9 +221,6 @@ class HttpConnection(asyncio.Protocol):
             raise _Abort(HeadersTooLarge("ERR request URL too long"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_len += len(name) + len(value) + 4
-        if self._header_len > self._max_header:
-            raise _Abort(HeadersTooLarge("ERR request headers too large"))
         # A dict hit on the name as sent spares a .lower() for the usual spellings.
         kind = _HEADER_KINDS.get(name)
         if kind is None:
@@ -231,6 +239,13 @@ class HttpConnection(asyncio.Protocol):
         elif value.lower() == b"100-continue" and not self.slots and self.transport is not None:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
+    def on_headers_complete(self) -> None:
+        too_big = self._header_len - len(self._url) > self._max_header
+        self._in_headers = False
+        self._header_len = 0
+        if too_big:
+            raise _Abort(HeadersTooLarge("ERR request headers too large"))
+
     def on_body(self, body: bytes) -> None:
         self._body_len += len(body)
         if self._body_len > self._max_body:
@@ -243,6 +258,7 @@ class HttpConnection(asyncio.Protocol):
         slot = Slot(self, parser.should_keep_alive(), method == b"HEAD")
         self.slots.append(slot)
         self.request_started = None
+        self._in_headers = True  # whatever arrives next starts another header block
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         req = Request(method, self._url, self._auth, self._enc, self._fmt, body)
         if self._deferred or self._pause_writes or len(self.slots) > MAX_INFLIGHT:

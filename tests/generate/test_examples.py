@@ -33,6 +33,11 @@ def test_committed_examples_equal_a_fresh_run_of_the_documented_command(tmp_path
     assert sorted(fresh) == sorted(committed)
     changed = [path for path in fresh if fresh[path] != committed[path]]
     assert changed == []
+    # the README's numbers are the run's numbers
+    summary = " ".join(result.output.split())
+    readme = " ".join((EXAMPLES / "README.md").read_text(encoding="utf-8").split())
+    deleted, archived = re.search(r"\((\d+) deleted, (\d+) archived\)", summary).groups()  # type: ignore[union-attr]
+    assert f"({deleted} soft-deleted, {archived} archived)" in readme
 
 
 def test_examples_are_big_enough_for_the_demo() -> None:

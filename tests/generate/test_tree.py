@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -171,7 +172,21 @@ def test_epics_agree_with_their_story_files(sample_files: dict[str, bytes]) -> N
             "totalStoryPoints": sum(points[i] for i in active),
             "completedStoryPoints": sum(points[i] for i in active if mine[i]["status"] == "done"),
         }
-        assert str(epic["updatedAt"]) >= str(epic["createdAt"])[:19]
+
+
+def _moment(text: object) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+def test_records_are_never_updated_before_they_were_created(
+    sample_files: dict[str, bytes],
+) -> None:
+    records = [json.loads(d) for p, d in sample_files.items() if p.count("/") >= 1]
+    assert len(records) > SAMPLE["stories"]
+    for record in records:
+        assert _moment(record["updatedAt"]) >= _moment(record["createdAt"]), record
+        if record.get("plannedStartDate"):
+            assert record["plannedDueDate"] >= record["plannedStartDate"]
 
 
 def test_projects_list_their_epics_and_people_exist(sample_files: dict[str, bytes]) -> None:

@@ -170,7 +170,7 @@ def plan_tree(
         if p >= len(vocab.PROJECTS):
             slug, display = f"{slug}-{p // len(vocab.PROJECTS) + 1}", f"{display} {p + 1}"
         team = rng.sample(ids, min(len(ids), rng.randint(3, 10)))
-        created = epoch + timedelta(days=rng.randint(0, 20), seconds=rng.randint(0, 86_399))
+        created = epoch + timedelta(days=rng.randint(0, 20), milliseconds=rng.randrange(86_400_000))
         taken: set[str] = set()
         epic_plans = []
         for e, (name, title) in enumerate(_epic_names(rng, epics)):
@@ -189,7 +189,9 @@ def plan_tree(
                     non_functional=non_functional,
                     seed=rng.getrandbits(64),
                     created=created
-                    + timedelta(days=rng.randint(0, 300), seconds=rng.randint(0, 86_399)),
+                    + timedelta(
+                        days=rng.randint(0, 300), milliseconds=rng.randint(1000, 86_400_000)
+                    ),
                     manager=rng.choice(team),
                     team=tuple(team),
                 )

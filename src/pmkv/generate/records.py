@@ -29,11 +29,14 @@ EDITORS = ("user", "system", "unassigned")
 
 
 def iso(moment: datetime, rng: random.Random) -> str:
-    """ISO-8601 UTC with a ``Z``; about half with milliseconds, as the app's clock writes."""
-    text = moment.isoformat(timespec="seconds")
+    """ISO-8601 UTC with a ``Z``; about half with milliseconds, as the app's clock writes.
+
+    Without milliseconds the moment is truncated, so a later moment (by >= 1 s) never
+    prints as earlier.
+    """
     if rng.random() < 0.5:
-        return f"{text}.{rng.randrange(1000):03d}Z"
-    return f"{text}Z"
+        return moment.isoformat(timespec="milliseconds") + "Z"
+    return moment.isoformat(timespec="seconds") + "Z"
 
 
 def _maybe_date(rng: random.Random, moment: datetime, datetime_share: float) -> str | None:
@@ -67,7 +70,7 @@ def _story(
     non_functional = story_id.startswith("NFR-")
     requirement_type = "non-functional" if non_functional else "functional"
     status = rng.choices(vocab.STATUSES, cum_weights=STATUS_CUM)[0]
-    updated = created + timedelta(seconds=rng.randint(0, 120 * 86_400))
+    updated = created + timedelta(milliseconds=rng.randint(1000, 120 * 86_400_000))
     deleted = rng.random() < DELETED_SHARE
     archived = rng.random() < ARCHIVED_SHARE
     shape = rng.random()
@@ -75,7 +78,7 @@ def _story(
     moved = shape > 0.95 and not deleted and not archived
     title = pools.title(rng, non_functional)
     head: Record = {"id": story_id}
-    if imported:
+    if imported:  # written once by the importer: updatedAt == createdAt
         head["requirementType"] = requirement_type
         head["epicId"] = plan.name
         updated = created
@@ -92,8 +95,8 @@ def _story(
         "status": status,
         "priority": rng.choices(vocab.PRIORITIES, cum_weights=PRIORITY_CUM)[0],
         "manager": manager,
-        "createdAt": iso(created, rng),
-        "updatedAt": iso(updated, rng),
+        "createdAt": (created_at := iso(created, rng)),
+        "updatedAt": created_at if imported else iso(updated, rng),
     }
     if not imported:
         start = created + timedelta(days=rng.randint(0, 30))
@@ -172,11 +175,11 @@ def build_epic(plan: EpicPlan, pools: TextPools) -> EpicRecords:
     ids += [f"NFR-{acr}-{n:03d}" for n in range(1, plan.non_functional + 1)]
     created: dict[str, datetime] = {}
     for prefix, count in (("F-", plan.functional), ("NFR-", plan.non_functional)):
-        offsets = sorted(rng.randint(0, 400 * 86_400) for _ in range(count))
+        offsets = sorted(rng.randint(1000, 400 * 86_400_000) for _ in range(count))
         for n, offset in enumerate(offsets, 1):
-            created[f"{prefix}{acr}-{n:03d}"] = plan.created + timedelta(seconds=offset)
+            created[f"{prefix}{acr}-{n:03d}"] = plan.created + timedelta(milliseconds=offset)
     stories: list[tuple[str, Record]] = []
-    latest = plan.created
+    latest = plan.created + timedelta(days=1)  # an empty epic was still edited once
     listed, statuses, deleted, archived = [], [], 0, 0
     total_points = done_points = 0
     for story_id in ids:
@@ -231,7 +234,7 @@ def build_project(
         "defaultStatuses": list(vocab.STATUSES),
         "defaultPriorities": list(vocab.PRIORITIES),
         "createdAt": iso(plan.created, rng),
-        "updatedAt": iso(max(updated, plan.created), rng),
+        "updatedAt": iso(max(updated, plan.created + timedelta(days=1)), rng),
         "metadata": {
             "manager": plan.manager,
             "contributors": list(plan.contributors),

@@ -10,7 +10,8 @@ and webdis, all on 127.0.0.1, then drives them with wrk:
   (raw RESP straight to the engine: the ceiling).
 
 Prints one table (or ``--json``). Every process it starts is stopped on exit, Ctrl-C
-included. Usage: ``python benchmarks/gateway.py [--duration 4] [--repeat 1] [--json]``.
+included. Usage: ``python benchmarks/gateway.py [--duration 4] [--repeat 1] [--workers 1]
+[--json]``.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def require(tool: str) -> str:
     return found
 
 
-def start_stack(stack: Stack) -> tuple[int, int, int]:
+def start_stack(stack: Stack, workers: int) -> tuple[int, int, int]:
     """Start engine, gateway and webdis; return their ports."""
     engine_port, gateway_port, webdis_port = free_port(), free_port(), free_port()
     engine = stack.spawn(
@@ -174,7 +175,7 @@ def start_stack(stack: Stack) -> tuple[int, int, int]:
         "gateway",
         [sys.executable, "-m", "pmkv", "serve", "--host", "127.0.0.1",
          "--port", str(gateway_port), "--engine-url", f"redis://127.0.0.1:{engine_port}",
-         "--token", TOKEN],
+         "--token", TOKEN, "--workers", str(workers)],
     )  # fmt: skip
     wait_for_port(gateway_port, gateway, "the gateway", stack.log("gateway"))
     config = {
@@ -293,11 +294,11 @@ def median(cells: list[Cell]) -> Cell:
     return sorted(cells, key=lambda cell: cell.commands_per_s)[len(cells) // 2]
 
 
-def measure(duration: int, repeat: int, workdir: Path, progress: bool) -> list[Row]:
+def measure(duration: int, repeat: int, workers: int, workdir: Path, progress: bool) -> list[Row]:
     stack = Stack(workdir)
     rows: list[Row] = []
     try:
-        engine_port, gateway_port, webdis_port = start_stack(stack)
+        engine_port, gateway_port, webdis_port = start_stack(stack, workers)
         check_answers(gateway_port, webdis_port)
         ours_url = f"http://127.0.0.1:{gateway_port}"
         peer_url = f"http://127.0.0.1:{webdis_port}"
@@ -345,7 +346,9 @@ def measure(duration: int, repeat: int, workdir: Path, progress: bool) -> list[R
     return rows
 
 
-def render(rows: list[Row], duration: int, repeat: int, load: tuple[float, float]) -> None:
+def render(
+    rows: list[Row], duration: int, repeat: int, workers: int, load: tuple[float, float]
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -353,7 +356,10 @@ def render(rows: list[Row], duration: int, repeat: int, load: tuple[float, float
         return "–" if value is None else f"{value:.2f}"
 
     runs = f", median of {repeat} runs" if repeat > 1 else ""
-    title = f"pmkv gateway vs peers, same engine, {duration} s per cell{runs} (127.0.0.1)"
+    title = (
+        f"pmkv gateway ({workers} worker{'s' if workers > 1 else ''}) vs peers, same engine, "
+        f"{duration} s per cell{runs} (127.0.0.1)"
+    )
     table = Table(title=title)
     for column in ("scenario", "conns", "ours cmd/s", "p50 ms", "p99 ms", "peer", "peer cmd/s",
                    "p50 ms", "p99 ms", "ours/peer"):  # fmt: skip
@@ -388,6 +394,9 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per cell; the median is shown (default 1)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="gateway worker processes (default 1)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
     # A SIGTERM unwinds like Ctrl-C, so the finally blocks stop every child.
@@ -395,7 +404,13 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="pmkv-bench-") as tmp:
         try:
-            rows = measure(args.duration, max(1, args.repeat), Path(tmp), progress=not args.json)
+            rows = measure(
+                args.duration,
+                max(1, args.repeat),
+                args.workers,
+                Path(tmp),
+                progress=not args.json,
+            )
         except KeyboardInterrupt:
             raise SystemExit(130) from None
     load = (load_before, os.getloadavg()[0])
@@ -404,12 +419,13 @@ def main() -> None:
         summary = {
             "duration_s": args.duration,
             "repeat": args.repeat,
+            "workers": args.workers,
             "load_average": load,
             "rows": out,
         }
         print(json.dumps(summary, indent=2))
     else:
-        render(rows, args.duration, max(1, args.repeat), load)
+        render(rows, args.duration, max(1, args.repeat), args.workers, load)
 
 
 if __name__ == "__main__":

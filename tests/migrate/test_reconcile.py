@@ -174,6 +174,7 @@ def test_cli_reconcile_and_status(
     assert "--yes" in asked.stderr
     done = pmkv("reconcile", str(pm_copy), "--yes", "--json", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # the library logs to its logger and files, never to stderr
     data = json.loads(done.stdout)
     assert data["equal"] is True
     assert data["deleted"] == [STRAY]

@@ -20,6 +20,7 @@ The whole run holds the ``pm/`` folder's write lock, so DualStore writers wait f
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -206,9 +207,8 @@ def reconcile(
             saved,
             time.perf_counter() - started,
         )
-        stats.event(
-            "reconcile", {k: v for k, v in result.as_dict().items() if k not in ("before", "after")}
-        )
+        summary = {k: v for k, v in result.as_dict().items() if k not in ("before", "after")}
+        stats.event("reconcile", summary, logging.INFO)
         if result.equal:
             stats.new_window()
         return result

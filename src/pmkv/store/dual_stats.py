@@ -27,6 +27,7 @@ from filelock import FileLock
 from pmkv.store.outbox import Outbox
 
 log = logging.getLogger("pmkv.dual")
+log.addHandler(logging.NullHandler())  # a library: the app decides where logs go
 
 COUNTERS = ("fallbacks", "mismatches", "kv_write_failures", "compared", "dropped", "replayed")
 # The counters that must be zero before switching to KV only.
@@ -95,10 +96,10 @@ class DualStats:
             fresh["totals"] = data.get("totals", {})
             _write_json(self.path, fresh)
 
-    def event(self, log_name: str, record: dict[str, Any]) -> None:
+    def event(self, log_name: str, record: dict[str, Any], level: int = logging.WARNING) -> None:
         """Append one JSON line to ``<home>/dual/<log_name>.jsonl`` and to the logger."""
         line = json.dumps({"time": now_iso(), **record}, ensure_ascii=False, default=str)
-        log.warning(line)
+        log.log(level, line)
         self.folder.mkdir(parents=True, exist_ok=True)
         with open(self.folder / f"{log_name}.jsonl", "a", encoding="utf-8") as fh:
             fh.write(line + "\n")

@@ -10,7 +10,10 @@ home, free ports), then times the same operations through both stores:
 * create 100 stories (spread over the epics), total;
 * update 100 stories (``write_story`` of a changed record), total;
 * search the project (text + status filter), median;
-* analytics of the project, median.
+* analytics of the project, median;
+
+and, per story on the same 500 stories: ``to_js_json`` vs ``json.dumps``, ``parse_json``
+vs ``json.loads``, ``validate_story`` (and what that makes for 100,000 stories).
 
 Each row runs ``--rounds`` times (file and KV alternating who goes first) and keeps each
 store's best round: the machine is shared, and noise only ever adds time.
@@ -38,9 +41,11 @@ from typing import Any
 from pmkv.engine import stack
 from pmkv.settings import Settings
 from pmkv.store.base import BaseStore
+from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.files import FileStore
 from pmkv.store.interface import StoryQuery
 from pmkv.store.kv import KVStore
+from pmkv.store.records import validate_story
 
 EPICS, STORIES, OPS = 15, 500, 100
 
@@ -158,7 +163,7 @@ def new_story(i: int) -> dict[str, Any]:
     }
 
 
-def run(repeat: int, rounds: int, work: Path) -> list[Row]:
+def run(repeat: int, rounds: int, work: Path) -> tuple[list[Row], dict[str, float]]:
     tree = work / "pm"
     project = make_tree(tree)
     files = FileStore(tree, lock_path=work / "pm.lock")
@@ -189,9 +194,33 @@ def run(repeat: int, rounds: int, work: Path) -> list[Row]:
             rows.append(Row(name, min(file_runs), min(kv_runs), kv_trips))
             print(f"done: {name}", file=sys.stderr)
         kv.close()
-        return rows
+        return rows, codec_numbers(files, project)
     finally:
         stack.down(settings)
+
+
+def codec_numbers(files: FileStore, project: str) -> dict[str, float]:
+    """Per-story costs of the codec and the record rules, on the same 500 stories."""
+    stories = [s for _, s in files.load_project(project).iter_stories(include_deleted=True)]
+    texts = [to_js_json(s) for s in stories]
+    rounds = max(1, 100_000 // len(stories))
+
+    def per_story_us(fn: Callable[[dict[str, Any]], object], items: list[Any]) -> float:
+        started = time.perf_counter()
+        for _ in range(rounds):
+            for item in items:
+                fn(item)
+        return (time.perf_counter() - started) / (rounds * len(items)) * 1e6
+
+    compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    return {
+        "to_js_json us/story": per_story_us(to_js_json, stories),
+        "json.dumps (compact) us/story": per_story_us(compact, stories),
+        "parse_json us/story": per_story_us(parse_json, texts),
+        "json.loads us/story": per_story_us(json.loads, texts),
+        "validate_story us/story": per_story_us(lambda s: validate_story(s, "x"), stories),
+        "validate 100,000 stories s": per_story_us(lambda s: validate_story(s, "x"), stories) / 10,
+    }
 
 
 def table(rows: list[Row]) -> str:
@@ -213,15 +242,22 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pmkv-bench-store-"))
     try:
-        rows = run(args.repeat, args.rounds, work)
+        rows, codec = run(args.repeat, args.rounds, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load = os.getloadavg()
     if args.json:
-        out = {"load_average": load, "rows": [asdict(r) | {"ratio": r.ratio} for r in rows]}
+        out = {
+            "load_average": load,
+            "rows": [asdict(r) | {"ratio": r.ratio} for r in rows],
+            "codec": codec,
+        }
         print(json.dumps(out, indent=2))
     else:
         print(table(rows))
+        print()
+        for name, value in codec.items():
+            print(f"{name:<32} {value:>8.2f}")
         print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 

@@ -32,7 +32,7 @@ import json
 import re
 from collections.abc import Callable
 from json.encoder import encode_basestring
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from pmkv.store.errors import InvalidJSONError
 
@@ -206,24 +206,47 @@ def _encode(value: object, indent: str, level: str, out: list[str]) -> None:
 
 
 # The C encoder is ~5x faster than _encode and agrees with JavaScript except for floats
-# (layout), NaN/Infinity, ints beyond 2**53, index-like keys and surrogates. This pattern
-# finds every place where one of those *could* appear in its output; it may also match
-# inside string text, which only costs the slower (always correct) path.
-_NEEDS_SLOW_PATH = re.compile(
-    r'(?:^|":\s*|[\[,]\s*)-?\d+[.eE]|NaN|Infinity|\d{16}|[{,]\s*"(?:0|[1-9]\d*)":'
-    "|[\ud800-\udfff]"
-)
+# (layout), NaN/Infinity, ints beyond 2**53, index-like keys and lone surrogates. One
+# walk over the containers (strings are not entered) finds the first three; surrogates
+# show up as a failed UTF-8 encode of the output. Either sends us down the slow path,
+# which is always correct. (A regex over the output cost 5x more than this walk.)
+def _fast_path_differs(value: object) -> bool:
+    stack: list[Any] = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or key[:1].isdigit():
+                    return True
+            extend(item.values())
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind is int:
+            if not -_MAX_SAFE <= item <= _MAX_SAFE:
+                return True
+        elif kind not in _PLAIN:
+            return True  # floats, subclasses, foreign types: the slow path judges
+    return False
+
+
+_PLAIN = frozenset({str, bool, type(None)})
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True)
 _PRETTY = json.JSONEncoder(ensure_ascii=False, indent=2, allow_nan=True)
 
 
 def _serialize(value: JsonValue, fast: Callable[[object], str], indent: str) -> str:
-    try:
+    if not _fast_path_differs(value):
         text = fast(value)
-    except (TypeError, ValueError):
-        text = ""  # let the slow path raise its clearer error
-    if text and not _NEEDS_SLOW_PATH.search(text):
-        return text
+        if text.isascii():
+            return text
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: JavaScript escapes it
+        else:
+            return text
     out: list[str] = []
     _encode(value, indent, "", out)
     return "".join(out)

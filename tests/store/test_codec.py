@@ -210,3 +210,5 @@ def test_invalid_input_names_the_source(raw: bytes, fragment: str) -> None:
 def test_unserialisable_values_are_refused() -> None:
     with pytest.raises(TypeError):
         to_js_json({"a": {1, 2}})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="keys must be str"):
+        to_js_json({1: "a"})  # type: ignore[dict-item]

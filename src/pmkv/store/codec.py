@@ -181,9 +181,11 @@ def _encode(value: object, indent: str, level: str, out: list[str]) -> None:
         inner = level + indent
         sep = ",\n" + inner if indent else ","
         out.append("{\n" + inner if indent else "{")
-        for i, key in enumerate(js_key_order(list(value))):
+        keys = list(value)
+        for key in keys:
             if not isinstance(key, str):
                 raise TypeError(f"JSON object keys must be str, not {type(key).__name__}")
+        for i, key in enumerate(js_key_order(keys)):
             if i:
                 out.append(sep)
             out.append(js_string(key) + (": " if indent else ":"))

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from pmkv.console.errors import ConsoleError
 from pmkv.console.listing import arrange, moved, parse_listing
 from pmkv.console.web import console_of, found, page, redirect, text, texts
+from pmkv.store import queries
 from pmkv.store.base import story_ids_of
 from pmkv.store.interface import Store, StoryRef
 from pmkv.store.queries import story_points
@@ -27,9 +28,13 @@ async def epic_page(request: Request) -> Response:
     console = console_of(request)
     store = console.store
     project, epic = request.path_params["project"], request.path_params["epic"]
-    record = found(store.read_epic(project, epic), f"epic {project}/{epic}")
+    # One load_project serves the epic record, the epic list and the search (the same
+    # queries.search every store's search_stories runs): 3 KV round trips, not 6.
+    data = store.load_project(project)
+    loaded = data.epics.get(epic)
+    record = found(loaded.record if loaded else None, f"epic {project}/{epic}")
     listing = parse_listing(request.query_params, console.options.page_size)
-    matches = store.search_stories(project, listing.query(epic))
+    matches = queries.search(data, listing.query(epic))
     order = story_ids_of(record)
     result = arrange(matches, listing, order)
     seen = {str(m.record.get("manager", "unassigned")) for m in matches}
@@ -43,7 +48,7 @@ async def epic_page(request: Request) -> Response:
         listing=listing,
         result=result,
         managers=_managers(store, seen),
-        epics=[e for e in store.list_epics(project) if e != epic],
+        epics=[e for e in data.epics if e != epic],
         positions={sid: i for i, sid in enumerate(order)},
         points=story_points,
         back=request.url.path + (f"?{request.url.query}" if request.url.query else ""),

@@ -674,3 +674,55 @@ def test_commands_answer_what_the_engine_answers(
         direct.close()
     assert call(sent).json() == {"result": plain(expected)}
     assert call(sent, b64=True).json() == {"result": encoded(expected)}
+
+
+def test_error_strings_are_never_base64(call: Call, key: str) -> None:
+    call(["SET", key, "s"])
+    single = call(["HGET", key, "f"], b64=True).json()
+    assert single["error"].startswith("WRONGTYPE")
+    entries = call([["GET", key], ["HGET", key, "f"]], path="/pipeline", b64=True).json()
+    assert entries[0] == {"result": "cw=="}
+    assert entries[1]["error"].startswith("WRONGTYPE")
+    discarded = call([["SET", key]], path="/multi-exec", b64=True).json()
+    assert discarded["error"].startswith("EXECABORT")
+
+
+def test_only_a_top_level_ok_status_stays_raw(call: Call) -> None:
+    ok = call(["EVAL", "return redis.status_reply('OK')", 0], b64=True).json()
+    assert ok == {"result": "OK"}
+    fine = call(["EVAL", "return redis.status_reply('FINE')", 0], b64=True).json()
+    assert fine == {"result": b64("FINE")}
+    nested = call(["EVAL", "return {redis.status_reply('OK')}", 0], b64=True).json()
+    assert nested == {"result": ["T0s="]}
+
+
+def test_replies_never_cross_between_concurrent_clients(gateway: RunningGateway, key: str) -> None:
+    """The engine connection is shared: every client must still get its own replies."""
+
+    def client_run(client_id: int) -> list[str]:
+        problems: list[str] = []
+        headers = {"Authorization": f"Bearer {gateway.token}"}
+        with httpx.Client(base_url=gateway.url, headers=headers, timeout=20) as client:
+            for i in range(30):
+                mine = f"{key}{client_id}"
+                value = f"value-{client_id}-{i}"
+                pipe = client.post("/pipeline", json=[["SET", mine, value], ["GET", mine]])
+                if pipe.json() != [{"result": "OK"}, {"result": value}]:
+                    problems.append(f"pipeline {pipe.text}")
+                single = client.post("/", json=["GET", mine])
+                if single.json() != {"result": value}:
+                    problems.append(f"single {single.text}")
+                if i % 5 == 0:
+                    bad = client.post("/", json=["HGET", mine, "f"])
+                    if bad.status_code != 400 or "WRONGTYPE" not in bad.text:
+                        problems.append(f"error {bad.text}")
+                echo = client.post(
+                    "/", json=["ECHO", value], headers={"Upstash-Encoding": "base64"}
+                )
+                if echo.json() != {"result": b64(value)}:
+                    problems.append(f"echo {echo.text}")
+        return problems
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        problems = [p for found in pool.map(client_run, range(16)) for p in found]
+    assert problems == []

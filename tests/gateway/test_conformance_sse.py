@@ -94,6 +94,15 @@ def test_percent_encoded_channel_names(sse: OpenSse, call: Call, key: str) -> No
     assert stream.next_data() == f"message,{key}chan oneé,x"
 
 
+def test_slash_in_a_channel_name_is_part_of_the_channel(sse: OpenSse, call: Call, key: str) -> None:
+    # @upstash/redis does not escape "/" in channel names (spec §1.5): the rest of the
+    # path is the channel.
+    stream = sse(f"/subscribe/{key}a/b")
+    assert stream.next_data() == f"subscribe,{key}a/b,1"
+    call(["PUBLISH", f"{key}a/b", "x"])
+    assert stream.next_data() == f"message,{key}a/b,x"
+
+
 def test_every_subscriber_gets_the_message(sse: OpenSse, call: Call, key: str) -> None:
     streams = [sse(f"/subscribe/{key}") for _ in range(3)]
     for stream in streams:

@@ -37,8 +37,7 @@ from pmkv.migrate.result import MigrateResult
 from pmkv.migrate.runner import MigrateOptions, migrate
 from pmkv.migrate.status import PhaseStatus, StatusContext
 from pmkv.migrate.verify import Difference, VerifyResult, verify
-from pmkv.store.dual import DrainResult, drain_outbox
-from pmkv.store.dual_mirror import Mirror
+from pmkv.store.dual_mirror import DrainResult, Mirror, drain_outbox
 from pmkv.store.dual_stats import DualStats, dual_dir, health, now_iso, outbox_for
 from pmkv.store.files import FileStore
 from pmkv.store.keyspace import Keyspace

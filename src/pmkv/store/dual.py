@@ -24,22 +24,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pmkv.settings import Settings
 from pmkv.store import queries
-from pmkv.store.dual_mirror import Change, Mirror, Touched, bound_timeout
-from pmkv.store.dual_stats import DualStats, now_iso, outbox_for
+from pmkv.store.dual_mirror import (
+    Change,
+    DrainResult,
+    Mirror,
+    Touched,
+    bound_timeout,
+    drain_outbox,
+    kv_failure,
+)
+from pmkv.store.dual_stats import DualStats, outbox_for
 from pmkv.store.errors import (
-    InvalidJSONError,
     InvalidNameError,
     InvalidRecordError,
     NotAvailableError,
     NotFoundError,
     StoreError,
-    StoreUnreachableError,
 )
 from pmkv.store.files import FileStore
 from pmkv.store.interface import (
@@ -56,7 +61,6 @@ from pmkv.store.interface import (
 )
 from pmkv.store.keyspace import KeyRef, Keyspace
 from pmkv.store.kv import KVStore
-from pmkv.store.outbox import Outbox, OutboxEntry
 from pmkv.store.router import StoreChoice, register_backend
 from pmkv.store.shadow import ShadowComparer
 
@@ -64,41 +68,6 @@ T = TypeVar("T")
 # Errors after which nothing was written: no KV copy is needed.
 NOTHING_WRITTEN = (InvalidRecordError, InvalidNameError, NotFoundError)
 BACKOFF = 1.0  # seconds without KV attempts after a failed KV write
-DRAIN_CHUNK = 500  # outbox entries replayed per transaction
-
-
-def _kv_failure(exc: StoreError) -> bool:
-    """A failure of the KV side itself (not a rule of the store)."""
-    return isinstance(exc, StoreUnreachableError | InvalidJSONError) or type(exc) is StoreError
-
-
-@dataclass
-class DrainResult:
-    """What one outbox replay did."""
-
-    replayed: int
-    remaining: int
-    error: str | None = None
-
-
-def drain_outbox(mirror: Mirror, outbox: Outbox, stats: DualStats) -> DrainResult:
-    """Replay the outbox from the files' current state (caller holds the pm/ lock)."""
-    entries = outbox.read()
-    done = 0
-    while entries:
-        chunk, rest = entries[:DRAIN_CHUNK], entries[DRAIN_CHUNK:]
-        try:
-            mirror.send(mirror.plan(Touched.from_entries(chunk)))
-        except StoreError as exc:
-            if not _kv_failure(exc):
-                raise
-            return DrainResult(done, len(entries), exc.message)
-        outbox.replace(rest)
-        done += len(chunk)
-        entries = rest
-    if done:
-        stats.add("replayed", done, flush=True)
-    return DrainResult(done, 0)
 
 
 class DualStore:
@@ -188,7 +157,7 @@ class DualStore:
         try:
             value = self._kv_op(op, args)
         except StoreError as exc:
-            if not _kv_failure(exc):
+            if not kv_failure(exc):
                 raise
             self._down_until = time.monotonic() + self.backoff
             self._fallback(op, args, "kv-error", exc.message)
@@ -247,30 +216,13 @@ class DualStore:
         try:
             self.mirror.send(changes)
         except StoreError as exc:
-            if not _kv_failure(exc):
+            if not kv_failure(exc):
                 raise
             self._down_until = time.monotonic() + self.backoff
             self._owe(op, changes, exc.message)
 
     def _owe(self, op: str, changes: list[Change], error: str) -> None:
-        when = now_iso()
-        self.outbox.append(
-            [
-                OutboxEntry(
-                    op,
-                    c.action,
-                    c.key or (self.mirror.key(c.ref) or ""),
-                    c.ref.kind,
-                    c.ref.project,
-                    c.ref.epic,
-                    c.ref.story,
-                    when,
-                    error,
-                    c.text,
-                )
-                for c in changes
-            ]
-        )
+        self.outbox.append(self.mirror.entries(op, changes, error))
         self.stats.add("kv_write_failures", flush=True)
         self.stats.event("kv-failures", {"op": op, "keys": len(changes), "error": error})
 
@@ -453,7 +405,7 @@ class DualStore:
         try:
             data = self.kv.load_project(project)
         except StoreError as exc:
-            if not _kv_failure(exc):
+            if not kv_failure(exc):
                 raise
             self._down_until = time.monotonic() + self.backoff
             self._fallback("load_project", args, "kv-error", exc.message)

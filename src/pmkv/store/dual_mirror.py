@@ -26,13 +26,15 @@ from pmkv.migrate.inventory import Record as InvRecord
 from pmkv.migrate.ledger import LEDGER_KEY, text_hash
 from pmkv.migrate.lists import story_order
 from pmkv.store.codec import JsonValue, to_js_json
-from pmkv.store.errors import StoreError
+from pmkv.store.dual_stats import DualStats, now_iso
+from pmkv.store.errors import InvalidJSONError, StoreError, StoreUnreachableError
 from pmkv.store.files import FileStore
 from pmkv.store.keyspace import KeyRef, glob_escape
 from pmkv.store.kv import KVStore
-from pmkv.store.outbox import Action, OutboxEntry
+from pmkv.store.outbox import Action, Outbox, OutboxEntry
 
 LIST_KINDS = ("projects_list", "epics_list", "stories_list")
+DRAIN_CHUNK = 500  # outbox entries replayed per transaction
 
 
 @dataclass
@@ -175,6 +177,25 @@ class Mirror:
             return ks.project(glob_escape(ref.project or ""))
         return glob_escape(ks.story(ref.project or "", ref.epic or "", ""))
 
+    def entries(self, op: str, changes: list[Change], error: str) -> list[OutboxEntry]:
+        """Outbox entries for ``changes`` that could not be sent."""
+        when = now_iso()
+        return [
+            OutboxEntry(
+                op,
+                c.action,
+                c.key or (self.key(c.ref) or ""),
+                c.ref.kind,
+                c.ref.project,
+                c.ref.epic,
+                c.ref.story,
+                when,
+                error,
+                c.text,
+            )
+            for c in changes
+        ]
+
     # ---- sending -----------------------------------------------------------------
 
     def send(self, changes: list[Change]) -> None:
@@ -223,6 +244,40 @@ class Mirror:
                 if int(cursor) == 0:
                     break
         return sorted(set(keys))
+
+
+def kv_failure(exc: StoreError) -> bool:
+    """A failure of the KV side itself (not a rule of the store)."""
+    return isinstance(exc, StoreUnreachableError | InvalidJSONError) or type(exc) is StoreError
+
+
+@dataclass
+class DrainResult:
+    """What one outbox replay did."""
+
+    replayed: int
+    remaining: int
+    error: str | None = None
+
+
+def drain_outbox(mirror: Mirror, outbox: Outbox, stats: DualStats) -> DrainResult:
+    """Replay the outbox from the files' current state (caller holds the pm/ lock)."""
+    entries = outbox.read()
+    done = 0
+    while entries:
+        chunk, rest = entries[:DRAIN_CHUNK], entries[DRAIN_CHUNK:]
+        try:
+            mirror.send(mirror.plan(Touched.from_entries(chunk)))
+        except StoreError as exc:
+            if not kv_failure(exc):
+                raise
+            return DrainResult(done, len(entries), exc.message)
+        outbox.replace(rest)
+        done += len(chunk)
+        entries = rest
+    if done:
+        stats.add("replayed", done, flush=True)
+    return DrainResult(done, 0)
 
 
 def bound_timeout(client: Any, timeout: float) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from pmkv.store.base import BaseStore
 from pmkv.store.files import FileStore
+from pmkv.store.keyspace import Keyspace
 from tests.store.support import StoreSpec
 
 
@@ -25,14 +26,29 @@ def _kv_spec(request: pytest.FixtureRequest, tmp_path: Path) -> StoreSpec:
     return StoreSpec("kv", url=gateway.url, token=gateway.token)
 
 
+def _kv_legacy_spec(request: pytest.FixtureRequest, tmp_path: Path) -> StoreSpec:
+    spec = _kv_spec(request, tmp_path)
+    return StoreSpec("kv", url=spec.url, token=spec.token, options={"keyspace": Keyspace.legacy()})
+
+
 # One line per backend; the future DualStore adds its own.
 STORE_KINDS: dict[str, Callable[[pytest.FixtureRequest, Path], StoreSpec]] = {
     "file": _file_spec,
     "kv": _kv_spec,
+    "kv-legacy-keys": _kv_legacy_spec,
 }
 
 
-@pytest.fixture(params=sorted(STORE_KINDS))
+# The legacy layout repeats the whole suite: `-m "not slow"` skips it.
+SLOW_KINDS = {"kv-legacy-keys"}
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(kind, marks=[pytest.mark.slow] if kind in SLOW_KINDS else [])
+        for kind in sorted(STORE_KINDS)
+    ]
+)
 def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> StoreSpec:
     return STORE_KINDS[request.param](request, tmp_path)
 

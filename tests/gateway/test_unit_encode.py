@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pmkv.gateway.encode import entries_json, entry_json, error_json, value_json
-from pmkv.gateway.resp import RespError
+from pmkv.gateway.resp import BULK_OK, RespError
 
 replies = st.recursive(
     st.one_of(st.binary(max_size=40), st.integers(), st.none()),
@@ -86,3 +86,12 @@ def test_entries_are_encoded_one_by_one(results: list[Any]) -> None:
 def test_entries_mix_results_and_errors() -> None:
     out = json.loads(entries_json([b"OK", 2, RespError("ERR no"), None], False))
     assert out == [{"result": "OK"}, {"result": 2}, {"error": "ERR no"}, {"result": None}]
+
+
+def test_a_stored_ok_value_is_encoded_like_any_value() -> None:
+    assert value_json(BULK_OK, True) == '"T0s="'
+    assert value_json(BULK_OK, False) == '"OK"'
+    assert json.loads(entries_json([BULK_OK, b"OK"], True)) == [
+        {"result": "T0s="},
+        {"result": "OK"},
+    ]

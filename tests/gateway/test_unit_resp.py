@@ -7,7 +7,16 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pmkv.gateway.resp import NOT_ENOUGH, RespError, new_reader, pack, pack_into, to_resp2
+from pmkv.gateway.resp import (
+    BULK_OK,
+    NOT_ENOUGH,
+    RespError,
+    new_reader,
+    pack,
+    pack_into,
+    to_resp2,
+    top_level_kinds,
+)
 
 
 def parse_all(data: bytes) -> list[Any]:
@@ -55,3 +64,18 @@ def test_error_replies_come_back_as_values() -> None:
 def test_ok_is_written_as_a_status_reply() -> None:
     assert to_resp2(b"OK") == b"+OK\r\n"
     assert to_resp2(b"bar") == b"$3\r\nbar\r\n"
+
+
+@given(st.lists(replies, max_size=6))
+def test_top_level_kinds_follow_the_replies(batch: list[Any]) -> None:
+    wire = b"".join(to_resp2(r) for r in batch)
+    assert top_level_kinds(wire) == [to_resp2(r)[0] for r in batch]
+    # A cut-off last reply is not counted.
+    if wire:
+        assert len(top_level_kinds(wire[:-1])) == len(batch) - 1
+
+
+def test_bulk_ok_is_not_a_status_ok() -> None:
+    assert top_level_kinds(b"+OK\r\n$2\r\nOK\r\n*1\r\n$2\r\nOK\r\n") == [0x2B, 0x24, 0x2A]
+    assert to_resp2(BULK_OK) == b"$2\r\nOK\r\n"
+    assert to_resp2([BULK_OK, b"OK"]) == b"*2\r\n$2\r\nOK\r\n+OK\r\n"

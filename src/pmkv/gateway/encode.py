@@ -27,6 +27,8 @@ def _plain(reply: Reply) -> str:
         return "null"
     if isinstance(reply, list):
         return "[" + ",".join([_plain(r) for r in reply]) + "]"
+    if isinstance(reply, bytes):  # Bulk
+        return json_string(reply.decode("utf-8", "replace"))
     if isinstance(reply, RespError):  # nested inside an EVAL table: show its text
         return json_string(reply.message)
     return json_string(str(reply))
@@ -41,6 +43,8 @@ def _b64(reply: Reply) -> str:
         return "null"
     if isinstance(reply, list):
         return "[" + ",".join([_b64(r) for r in reply]) + "]"
+    if isinstance(reply, bytes):  # Bulk
+        return '"' + b2a_base64(reply, newline=False).decode("ascii") + '"'
     if isinstance(reply, RespError):
         return _b64(reply.message.encode("utf-8"))
     return _b64(str(reply).encode("utf-8"))
@@ -53,7 +57,7 @@ def value_json(reply: Reply, base64: bool) -> str:
     depth-1 array strings without the OK exception (spec §4.3).
     """
     if base64:
-        if reply == b"OK":
+        if type(reply) is bytes and reply == b"OK":  # the status reply, not a Bulk value
             return '"OK"'
         return _b64(reply)
     return _plain(reply)

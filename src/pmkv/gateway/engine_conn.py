@@ -13,12 +13,22 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 from pmkv.gateway.commands import CommandTable
 from pmkv.gateway.config import EngineAddress
 from pmkv.gateway.errors import EngineUnavailable
-from pmkv.gateway.resp import NOT_ENOUGH, Reply, RespError, new_reader, pack
+from pmkv.gateway.resp import (
+    BULK_OK,
+    BULK_OK_WIRE,
+    NOT_ENOUGH,
+    Reply,
+    RespError,
+    new_reader,
+    pack,
+    top_level_kinds,
+)
 
 log = logging.getLogger("pmkv.gateway")
 
@@ -51,6 +61,7 @@ class RespConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self._reader = new_reader()
+        self._aligned = True
         self._waiters: deque[list[Any]] = deque()  # [callback, n, collected]
         self._out: list[bytes] = []
         self._flush_pending = False
@@ -90,9 +101,26 @@ class RespConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         reader = self._reader
         reader.feed(data)
+        if self._aligned and BULK_OK_WIRE in data:
+            # Rare: this read may hold a stored value "OK", which hiredis returns just
+            # like a status OK. Walk the raw structure to tell them apart.
+            replies = []
+            while (reply := reader.gets()) is not NOT_ENOUGH:
+                replies.append(reply)
+            for i, kind in enumerate(top_level_kinds(data)[: len(replies)]):
+                if kind == 0x24 and type(replies[i]) is bytes and replies[i] == b"OK":
+                    replies[i] = BULK_OK
+            self._drain(partial(next, iter(replies), NOT_ENOUGH))
+        else:
+            self._drain(reader.gets)
+        # The next read starts at a reply boundary unless a reply is cut in two.
+        self._aligned = not reader.has_data()
+
+    def _drain(self, gets: Callable[[], Any]) -> None:
+        """Hand every complete reply to its waiter, in order."""
         waiters = self._waiters
         while True:
-            reply = reader.gets()
+            reply = gets()
             if reply is NOT_ENOUGH:
                 return
             if not waiters:
@@ -109,7 +137,7 @@ class RespConnection(asyncio.Protocol):
             collected.append(reply)
             # A pipeline's replies arrive together: collect them in a tight loop.
             while len(collected) < n:
-                reply = reader.gets()
+                reply = gets()
                 if reply is NOT_ENOUGH:
                     return
                 collected.append(reply)

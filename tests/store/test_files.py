@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
+
+import pytest
 
 from pmkv.store.codec import parse_json, to_pretty_json
 from pmkv.store.files import FileStore, atomic_create, atomic_write, default_lock_path
@@ -80,3 +84,15 @@ def test_default_lock_lives_outside_the_tree(tmp_path: Path) -> None:
     assert root not in lock.parents
     assert lock == default_lock_path(tmp_path / "x" / ".." / "pm")  # same folder, same lock
     assert lock != default_lock_path(tmp_path / "other")
+
+
+def test_atomic_create_without_hard_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_links(src: object, dst: object) -> None:
+        raise OSError(errno.EPERM, "hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)  # e.g. some network and container mounts
+    target = tmp_path / "a.json"
+    assert atomic_create(target, "1\n")
+    assert not atomic_create(target, "2\n")
+    assert target.read_text() == "1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]

@@ -80,10 +80,21 @@ def atomic_create(path: Path, text: str) -> bool:
         os.link(temp, path)  # fails with EEXIST instead of replacing
     except FileExistsError:
         return False
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        # A file system without hard links: callers hold our lock, so check-then-rename
+        # is safe against every pmkv writer (not against foreign ones).
+        if path.exists():
+            return False
+        os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
     return True
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
 
 
 class FileStore(BaseStore):

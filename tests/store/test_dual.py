@@ -274,3 +274,23 @@ def test_an_unreadable_outbox_does_not_block_writes(dual: DualStore, pm: Path) -
     assert (pm / HP / RCM / f"{created['id']}.json").is_file()
     assert dual.outbox.pending()  # still owed and visible; the new change queued behind it
     assert created["id"] in dual.outbox.path.read_text("utf-8")
+
+
+def test_the_router_opens_a_dual_store_for_dual_write(
+    pm: Path, home: Path, gateway: RunningGateway
+) -> None:
+    from pmkv.settings import Settings
+    from pmkv.store import router
+    from pmkv.store.errors import NotAvailableError
+
+    settings = Settings(
+        home=home, pm_dir=pm, dual_write=True, rest_url=gateway.url, rest_token=gateway.token
+    )
+    opened = router.open_store(settings)
+    try:
+        assert isinstance(opened, DualStore)
+        assert opened.read_project(HP) is not None
+    finally:
+        opened.close()
+    with pytest.raises(NotAvailableError, match="UPSTASH_REDIS_REST_URL"):
+        router.open_store(Settings(home=home, pm_dir=pm, dual_write=True))

@@ -35,3 +35,46 @@ def test_fast_path_equals_the_codec(value: object) -> None:
 def test_plain_story_takes_the_fast_path() -> None:
     value = {"id": "F-AB-001", "n": 3, "t": ["é", "✓"], "m": {"custom": {}}}
     assert js_json(value) == '{"id":"F-AB-001","n":3,"t":["é","✓"],"m":{"custom":{}}}'
+
+
+def _file_variants(value: object) -> list[bytes]:
+    import json
+
+    from pmkv.store.codec import to_pretty_json
+
+    pretty = to_pretty_json(value)  # type: ignore[arg-type]
+    escaped = json.dumps(value, indent=2)  # \\u escapes, Python number layout
+    return [
+        pretty.encode("utf-8"),
+        b"\xef\xbb\xbf" + pretty.replace("\n", "\r\n").encode("utf-8"),
+        escaped.encode("utf-8", "surrogatepass"),
+    ]
+
+
+@given(values)
+def test_load_js_equals_parse_then_stringify(value: object) -> None:
+    from pmkv.migrate.jsjson import load_js
+    from pmkv.store.codec import parse_json
+    from pmkv.store.errors import InvalidJSONError
+
+    for data in _file_variants(value):
+        try:
+            exact = parse_json(data)
+        except InvalidJSONError:
+            try:
+                load_js(data, "f")
+            except InvalidJSONError:
+                continue
+            raise AssertionError("load_js accepted what parse_json rejects") from None
+        assert load_js(data, "f") == (exact, to_js_json(exact))
+
+
+def test_load_js_rejects_like_the_codec() -> None:
+    import pytest
+
+    from pmkv.migrate.jsjson import load_js
+    from pmkv.store.errors import InvalidJSONError
+
+    for bad in (b'{"a": NaN}', b'{"a": 1', b"\xff{}", b'{"a": "\xed\xa0\x80"}'):
+        with pytest.raises(InvalidJSONError):
+            load_js(bad, "bad.json")

@@ -46,6 +46,7 @@ class ChunkWriter:
         self._futures: list[Future[None]] = []
         self.plans: list[Plan] = []
         self.submitted: dict[str, str] = {}
+        self.digests: dict[str, str] = {}  # sha1 of each expected text, for the verify
         self.written = 0
         self.batches = 0
 
@@ -67,7 +68,7 @@ class ChunkWriter:
         self._futures.append(self._pool.submit(self._write, values, skipped, list_keys))
 
     def _write(self, values: dict[str, str], skipped: dict[str, str], list_keys: set[str]) -> None:
-        before, ledger = read_current(self._store, values)
+        before, ledger = read_current(self._store, values, self.digests)
         plan = build_plan(values, before, ledger, skipped, list_keys=list_keys, force=self._force)
         if self._sink is None and plan.to_write():
             self._sink = self._sink_factory()

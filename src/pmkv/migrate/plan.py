@@ -67,10 +67,8 @@ def build_plan(
     force: bool = False,
 ) -> Plan:
     entries: list[PlanEntry] = []
-    hashes: dict[str, str] = {}
     for key, text in values.items():
         current = before.get(key)
-        hashes[key] = text_hash(text)
         if current is None:
             entries.append(PlanEntry(key, "create", True))
         elif current == text:
@@ -84,26 +82,32 @@ def build_plan(
             entries.append(PlanEntry(key, "conflict", force, why + ("; --force" if force else "")))
     for key, path in skipped.items():
         entries.append(PlanEntry(key, "skip", False, f"{path} is invalid"))
+    # the ledger/journal hash, only for what is written (hashing is a real cost at 100k)
+    hashes = {e.key: text_hash(values[e.key]) for e in entries if e.write}
     return Plan(entries, values, before, ledger, force, hashes)
 
 
 def read_current(
-    store: KvStore | None, values: dict[str, str]
+    store: KvStore | None, values: dict[str, str], digests: dict[str, str] | None = None
 ) -> tuple[dict[str, str | None], dict[str, str | None]]:
     """What the KV holds for ``values``' keys, and their ledger entries.
 
     Digests first: a key whose engine-side sha1 equals the file's holds exactly that
-    text, so only absent-or-different keys cost a value (and ledger) read.
+    text, so only absent-or-different keys cost a value (and ledger) read. The sha1 of
+    each expected text is added to ``digests`` when given (verify reuses them).
     """
     keys = list(values)
     if store is None:
         return dict.fromkeys(keys), dict.fromkeys(keys)
     before: dict[str, str | None] = {}
     differing: list[str] = []
+    mine = {key: sha1_text(values[key]) for key in keys}
+    if digests is not None:
+        digests.update(mine)
     for key, digest in zip(keys, store.hashes(keys), strict=True):
         if digest is None:
             before[key] = None
-        elif digest == sha1_text(values[key]):
+        elif digest == mine[key]:
             before[key] = values[key]
         else:
             differing.append(key)

@@ -127,7 +127,9 @@ def migrate(
     run_meta = run[0][0] if run else None
     result_verify = None
     if store is not None and not options.dry_run and options.verify:
-        result_verify = verify(store, inv, ks, expected=values, progress=progress)
+        result_verify = verify(
+            store, inv, ks, expected=values, digests=writer.digests, progress=progress
+        )
         lap("verify")
     timings["total"] = time.perf_counter() - started
     result = MigrateResult(

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pmkv.migrate.jsjson import js_json
+from pmkv.migrate.jsjson import load_js
 from pmkv.store import records
-from pmkv.store.codec import parse_json
 from pmkv.store.errors import InvalidJSONError
 
 
@@ -46,7 +45,7 @@ def load_story(job: StoryJob) -> StoryOutcome:
     except OSError as exc:
         return StoryOutcome(None, [Problem("unreadable", str(exc), "check permissions")])
     try:
-        value = parse_json(data, source=job.rel)
+        value, text = load_js(data, job.rel)
     except InvalidJSONError as exc:
         return StoryOutcome(None, [Problem("invalid-json", exc.message, exc.hint or "")])
     found = [
@@ -72,4 +71,4 @@ def load_story(job: StoryJob) -> StoryOutcome:
                 )
             ],
         )
-    return StoryOutcome(js_json(value))
+    return StoryOutcome(text)

@@ -239,11 +239,29 @@ def test_refuses_a_non_empty_folder_and_force_replaces_a_pm_tree(tmp_path: Path)
     assert result.epics == 1
 
 
+def test_force_replaces_a_generated_tree_that_was_cut_short(tmp_path: Path) -> None:
+    out = tmp_path / "pm"
+    first = generate_tree(out, stories=30, epics=3, seed=1)
+    # as after Ctrl-C: project.json (written last) and one epic's epic.json are missing
+    (first.project_dirs[0] / "project.json").unlink()
+    next(first.project_dirs[0].glob("*/epic.json")).unlink()
+    generate_tree(out, stories=30, epics=3, seed=1, force=True)
+    fresh = generate_tree(tmp_path / "fresh", stories=30, epics=3, seed=1)
+    assert read_tree(out) == read_tree(fresh.out)
+
+
 def test_force_never_clears_a_folder_that_is_not_a_pm_tree(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("keep me")
     with pytest.raises(TargetNotEmptyError, match=r"notes\.txt"):
         generate_tree(tmp_path, stories=5, force=True)
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+    # a folder without project.json in a tree that does not say it was generated
+    (tmp_path / "notes.txt").unlink()
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "README.md").write_text("# my notes\n")
+    with pytest.raises(TargetNotEmptyError, match="photos"):
+        generate_tree(tmp_path, stories=5, force=True)
+    assert (tmp_path / "photos").is_dir()
 
 
 def test_full_epics_use_ids_up_to_999(tmp_path: Path) -> None:

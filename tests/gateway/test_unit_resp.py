@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 from pmkv.gateway.resp import (
     BULK_OK,
     NOT_ENOUGH,
+    Bulk,
     RespError,
+    mark_bulk_ok,
     new_reader,
     pack,
     pack_into,
     to_resp2,
-    top_level_kinds,
 )
 
 
@@ -66,16 +67,36 @@ def test_ok_is_written_as_a_status_reply() -> None:
     assert to_resp2(b"bar") == b"$3\r\nbar\r\n"
 
 
-@given(st.lists(replies, max_size=6))
-def test_top_level_kinds_follow_the_replies(batch: list[Any]) -> None:
+def shape(reply: Any) -> Any:
+    """The reply with each string tagged by its exact type (Bulk vs bytes)."""
+    if isinstance(reply, list):
+        return [shape(r) for r in reply]
+    if isinstance(reply, bytes):
+        return (type(reply).__name__, bytes(reply))
+    return reply
+
+
+with_bulk_ok = st.recursive(
+    st.one_of(st.sampled_from([b"OK", BULK_OK]), st.binary(max_size=5),
+              st.integers(min_value=-(2**63), max_value=2**63 - 1), st.none()),
+    lambda inner: st.lists(inner, max_size=4),
+    max_leaves=15,
+)  # fmt: skip
+
+
+@given(st.lists(with_bulk_ok, max_size=6))
+def test_mark_bulk_ok_recovers_bulk_vs_status(batch: list[Any]) -> None:
     wire = b"".join(to_resp2(r) for r in batch)
-    assert top_level_kinds(wire) == [to_resp2(r)[0] for r in batch]
-    # A cut-off last reply is not counted.
-    if wire:
-        assert len(top_level_kinds(wire[:-1])) == len(batch) - 1
+    parsed = parse_all(wire)
+    mark_bulk_ok(wire, parsed)
+    # Plain bytes "OK" went out as a status reply and must come back as plain bytes.
+    assert shape(parsed) == shape(batch)
 
 
 def test_bulk_ok_is_not_a_status_ok() -> None:
-    assert top_level_kinds(b"+OK\r\n$2\r\nOK\r\n*1\r\n$2\r\nOK\r\n") == [0x2B, 0x24, 0x2A]
+    wire = b"+OK\r\n$2\r\nOK\r\n*2\r\n$2\r\nOK\r\n+OK\r\n"
+    parsed = parse_all(wire)
+    mark_bulk_ok(wire, parsed)
+    assert [type(parsed[0]), type(parsed[1])] == [bytes, Bulk]
+    assert [type(x) for x in parsed[2]] == [Bulk, bytes]
     assert to_resp2(BULK_OK) == b"$2\r\nOK\r\n"
-    assert to_resp2([BULK_OK, b"OK"]) == b"*2\r\n$2\r\nOK\r\n+OK\r\n"

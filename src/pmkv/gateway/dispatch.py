@@ -220,7 +220,10 @@ class Dispatcher:
 
         def done(replies: Any) -> None:
             if isinstance(replies, GatewayError):
-                slot.error(replies)
+                # Still an array, one error per entry: the Python client iterates the
+                # body of a pipeline and would crash on a bare {"error"} object.
+                failed = RespError(replies.message)
+                slot.send(replies.http_status, entries_json([failed] * len(results), False))
                 return
             if len(positions) == 1:
                 replies = [replies]

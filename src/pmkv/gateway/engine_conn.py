@@ -20,14 +20,13 @@ from pmkv.gateway.commands import CommandTable
 from pmkv.gateway.config import EngineAddress
 from pmkv.gateway.errors import EngineUnavailable
 from pmkv.gateway.resp import (
-    BULK_OK,
     BULK_OK_WIRE,
     NOT_ENOUGH,
     Reply,
     RespError,
+    mark_bulk_ok,
     new_reader,
     pack,
-    top_level_kinds,
 )
 
 log = logging.getLogger("pmkv.gateway")
@@ -107,9 +106,7 @@ class RespConnection(asyncio.Protocol):
             replies = []
             while (reply := reader.gets()) is not NOT_ENOUGH:
                 replies.append(reply)
-            for i, kind in enumerate(top_level_kinds(data)[: len(replies)]):
-                if kind == 0x24 and type(replies[i]) is bytes and replies[i] == b"OK":
-                    replies[i] = BULK_OK
+            mark_bulk_ok(data, replies)
             self._drain(partial(next, iter(replies), NOT_ENOUGH))
         else:
             self._drain(reader.gets)

@@ -31,43 +31,36 @@ BULK_OK = Bulk(b"OK")
 BULK_OK_WIRE = b"$2\r\nOK\r\n"
 
 
-def top_level_kinds(data: bytes) -> list[int]:
-    """The type byte of each complete top-level reply in ``data`` (from a boundary).
+def mark_bulk_ok(data: bytes, replies: list[Reply]) -> None:
+    """Replace, at any depth, each bulk-string "OK" of ``replies`` by :data:`BULK_OK`.
 
-    Only structure is walked (lengths and counts), no values are built; it runs only
-    on the rare reads that contain a bulk "OK", to tell it from a status OK.
+    ``replies`` are the complete replies hiredis parsed from ``data``, which starts at a
+    reply boundary. Only the structure of ``data`` is walked (type bytes, lengths,
+    counts); it runs only on the rare reads that contain ``$2\\r\\nOK\\r\\n``.
     """
-    kinds: list[int] = []
-    pos, end = 0, len(data)
-    pending = 0  # elements still to skip inside the current top-level array(s)
-    while pos < end:
+    pos = 0
+
+    def walk(container: list[Reply], index: int) -> None:
+        nonlocal pos
         kind = data[pos]
         line_end = data.find(b"\r\n", pos)
-        if line_end < 0:
-            break
-        if pending == 0:
-            start_kind = kind
-        if kind in (0x2B, 0x2D, 0x3A):  # + - :
-            pos = line_end + 2
-            pending -= 1 if pending else 0
-        elif kind == 0x24:  # $
+        if kind == 0x24:  # $
             size = int(data[pos + 1 : line_end])
-            nxt = line_end + 2 + (size + 2 if size >= 0 else 0)
-            if nxt > end:
-                break
-            pos = nxt
-            pending -= 1 if pending else 0
+            if size == 2 and data[line_end + 2 : line_end + 4] == b"OK":
+                container[index] = BULK_OK
+            pos = line_end + 2 + (size + 2 if size >= 0 else 0)
         elif kind == 0x2A:  # *
             count = int(data[pos + 1 : line_end])
             pos = line_end + 2
-            pending = pending - 1 + count if pending else count
-            if pending > 0:
-                continue
-        else:
-            break  # not RESP2 we understand: stop (callers then treat OK as status)
-        if pending == 0:
-            kinds.append(start_kind)
-    return kinds
+            child = container[index]
+            for j in range(max(count, 0)):
+                assert isinstance(child, list)
+                walk(child, j)
+        else:  # + - : one line
+            pos = line_end + 2
+
+    for i in range(len(replies)):
+        walk(replies, i)
 
 
 def new_reader() -> hiredis.Reader:

@@ -543,7 +543,7 @@ def test_garbage_request_line_does_not_hurt_the_server(
     assert http.post("/", json=["PING"]).json() == {"result": "PONG"}
 
 
-def test_prefix_free_paths_are_quoted_consistently(http: httpx.Client, key: str) -> None:
+def test_odd_key_names_round_trip_through_percent_encoding(http: httpx.Client, key: str) -> None:
     odd = key + "sp ace/é?#"
     assert http.post("/", json=["SET", odd, "v"]).json() == {"result": "OK"}
     assert http.get(f"/get/{quote(odd, safe='')}").json() == {"result": "v"}

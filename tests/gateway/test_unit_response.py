@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pmkv.gateway import response
-from pmkv.gateway.resp import RespError
+from pmkv.gateway.resp import BULK_OK, RespError
 from pmkv.gateway.sse import event_line
 
 
@@ -75,3 +75,7 @@ def test_chunks_frame_their_payload(payload: Any) -> None:
     size, _, rest = framed.partition(b"\r\n")
     assert int(size, 16) == len(payload)
     assert rest == payload + b"\r\n"
+
+
+def test_event_lines_write_stored_ok_as_text() -> None:
+    assert event_line([b"message", b"ch", BULK_OK]) == b"data: message,ch,OK\n\n"

@@ -29,12 +29,12 @@ MAX_BUFFERED = 8 * 1024 * 1024
 def event_line(reply: Any) -> bytes:
     """``["message", "ch", "hi"]`` → ``data: message,ch,hi`` + blank line."""
     if isinstance(reply, list):
-        parts = [p if type(p) is bytes else str(p).encode() for p in reply]
+        parts = [bytes(p) if isinstance(p, bytes) else str(p).encode() for p in reply]
         return b"data: " + b",".join(parts) + b"\n\n"
     if isinstance(reply, RespError):
         return b"data: " + reply.message.encode("utf-8", "replace") + b"\n\n"
-    if type(reply) is bytes:
-        return b"data: " + reply + b"\n\n"
+    if isinstance(reply, bytes):
+        return b"data: " + bytes(reply) + b"\n\n"
     return b"data: " + str(reply).encode() + b"\n\n"
 
 

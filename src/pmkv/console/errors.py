@@ -6,9 +6,10 @@ from pmkv.errors import ExitCode, PmkvError
 
 
 class ConsoleError(PmkvError):
-    """Base of every error raised by :mod:`pmkv.console`."""
+    """Base of every error raised by :mod:`pmkv.console` (a bad request unless a kind
+    says otherwise)."""
 
-    http_status = 500
+    http_status = 400
 
 
 class BindRefusedError(ConsoleError):

@@ -21,11 +21,15 @@ from pmkv.store.records import Problem
 
 DATE_FIELDS = ("plannedStartDate", "plannedDueDate", "actualStartDate", "actualDueDate", "dueDate")
 TEXT_FIELDS = ("title", "summary", "description", "status", "priority", "manager")
+DEFAULTS = {"status": "todo", "priority": "medium", "manager": "unassigned"}
 
 
 def form_values(story: Record) -> dict[str, str]:
     """The edit form's fields for ``story``."""
-    values = {name: str(story.get(name) or "") for name in (*TEXT_FIELDS, *DATE_FIELDS)}
+    values = {
+        name: str(story.get(name) or DEFAULTS.get(name, ""))
+        for name in (*TEXT_FIELDS, *DATE_FIELDS)
+    }
     tags = story.get("tags")
     values["tags"] = ", ".join(str(t) for t in tags) if isinstance(tags, list) else ""
     criteria = story.get("acceptanceCriteria")
@@ -37,26 +41,30 @@ def form_values(story: Record) -> dict[str, str]:
 
 
 def apply_form(story: Record, form: FormData) -> Record:
-    """``story`` with the form's changes; unknown fields stay as they are.
+    """``story`` with the form's changes; unknown fields stay as they are, and a field
+    the story does not have is only added when the form gives it a non-default value.
 
     Values are passed on unconverted where they do not parse (e.g. story points "abc"),
     so the library's rules, not this form, decide what is valid and say why.
     """
     out: dict[str, Any] = dict(story)
+
+    def put(name: str, value: object, default: object) -> None:
+        if name in story or value != default:
+            out[name] = value
+
     for name in TEXT_FIELDS:
-        out[name] = text(form, name)
+        put(name, text(form, name), DEFAULTS.get(name, ""))
     for name in DATE_FIELDS:
-        value = text(form, name).strip()
-        if value or name in out:
-            out[name] = value or None
-    out["tags"] = [t.strip() for t in text(form, "tags").split(",") if t.strip()]
-    out["acceptanceCriteria"] = [
-        line.strip() for line in text(form, "acceptanceCriteria").splitlines() if line.strip()
-    ]
+        put(name, text(form, name).strip() or None, None)
+    put("tags", [t.strip() for t in text(form, "tags").split(",") if t.strip()], [])
+    criteria = [line.strip() for line in text(form, "acceptanceCriteria").splitlines()]
+    put("acceptanceCriteria", [c for c in criteria if c], [])
     raw = text(form, "storyPoints").strip() or "0"
     points: object = int(raw) if raw.lstrip("-").isdigit() else raw
-    estimate = dict(out["estimate"]) if isinstance(out.get("estimate"), dict) else {}
-    out["estimate"] = {**estimate, "storyPoints": points}
+    if points != story_points(story) or isinstance(story.get("estimate"), dict):
+        estimate = dict(story["estimate"]) if isinstance(story.get("estimate"), dict) else {}
+        out["estimate"] = {**estimate, "storyPoints": points}
     return out
 
 

@@ -43,7 +43,7 @@ from pmkv.store.keyspace import Keyspace
 ProgressFn = Callable[[str, int, int], None]
 LABELS = {
     "backup": "backing up",
-    "discover": "reading projects",
+    "discover": "reading stories",
     "write": "writing keys",
     "verify": "verifying",
     "rollback": "rolling back",
@@ -83,12 +83,13 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
     def update(phase: str, done: int, total: int) -> None:
         if phase not in LABELS:
             return
+        # total 0: not known yet (discovery streams), shown as an open-ended bar
         if phase not in tasks:
-            tasks[phase] = bars.add_task(LABELS[phase], total=total, rate="")
+            tasks[phase] = bars.add_task(LABELS[phase], total=total or None, rate="")
         task = bars.tasks[tasks[phase]]
         elapsed = task.elapsed or 0.0
         rate = f"{done / elapsed:,.0f}/s" if elapsed > 0 else ""
-        bars.update(tasks[phase], completed=done, total=total, rate=rate)
+        bars.update(tasks[phase], completed=done, total=total or None, rate=rate)
 
     with bars:
         yield update
@@ -257,7 +258,7 @@ def migrate_cmd(
         backup=not no_backup,
         batch_size=batch_size,
         keyspace=_keyspace(settings),
-        confirm=confirm,
+        confirm=None if yes else confirm,
     )
     try:
         with _progress(not (quiet or as_json)) as progress:

@@ -92,6 +92,8 @@ def create_backup(pm_dir: Path, home: Path, progress: Progress | None = None) ->
                     tar.addfile(info, reader)
                 if progress and n % 500 == 0:
                     progress("backup", n, len(files))
+        if progress:
+            progress("backup", len(files), len(files))
     except OSError as exc:
         raise BackupError(
             f"could not back up {pm_dir} to {archive}: {exc}",

@@ -39,15 +39,22 @@ def resolve(
         if writes:
             check_local(settings.rest_url, allow_remote)
         return Target(settings.rest_url, settings.rest_token or "")
-    if not start_stack:
-        return None
     try:
-        from pmkv.engine.stack import up
+        from pmkv.engine.stack import stack_env, up
     except ImportError as exc:  # the engine component is optional in partial installs
+        if not start_stack:
+            return None
         raise StackUnavailable(
             "no store is configured and the local stack is not available",
             hint="set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (or run `pmkv up`)",
         ) from exc
+    if not start_stack:
+        # read-only callers (status) use the local stack only if it already runs
+        found = stack_env(settings)
+        if not found.running:
+            return None
+        values = found.values
+        return Target(values["UPSTASH_REDIS_REST_URL"], values["UPSTASH_REDIS_REST_TOKEN"])
     info = up(settings, say)
     return Target(info.rest_url, info.token, started_stack=True)
 

@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from pmkv.console.app import create_app
+from pmkv.migrate.runs import list_runs
 from pmkv.settings import Settings
 from pmkv.store.kv import KVStore
 from tests.console.conftest import build_env
@@ -51,6 +52,12 @@ def test_the_router_picks_the_store(
             keys.text
         )
         assert client.get("/migration/key?k=secret:thing").status_code == 400
+        [run] = list_runs(settings.home)
+        report = client.get(f"/migration/runs/{run.run_id}")
+        assert report.status_code == 200
+        assert "<h1>Migration run" in report.text  # report.md, rendered
+        assert "<table>" in report.text
+        assert client.get("/migration/runs/nope").status_code == 404
 
 
 def test_an_unreachable_kv_is_a_503_with_a_hint(tmp_path: Path) -> None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from pmkv.migrate.errors import RemoteRefused, StackUnavailable
 from pmkv.migrate.kv import KvStore
 from pmkv.settings import Settings
 from pmkv.store.errors import RemoteURLRefusedError
+from pmkv.store.router import ensure_local_url
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def resolve(
 def check_local(url: str, allow_remote: bool) -> None:
     """Raise :class:`RemoteRefused` (naming ``url``) for a non-local URL."""
     try:
-        _ensure_local(url, allow_remote)
+        ensure_local_url(url, allow_remote)
     except RemoteURLRefusedError as exc:
         raise RemoteRefused(
             f"refusing to write to {url}: it is not a local address",
@@ -73,18 +73,3 @@ def check_local(url: str, allow_remote: bool) -> None:
 
 def open_store(target: Target) -> KvStore:
     return KvStore(target.url, target.token)
-
-
-def _ensure_local(url: str, allow_remote: bool) -> None:
-    try:
-        from pmkv.store.router import ensure_local_url  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError:
-        # TEMPORARY until pmkv.store.router lands (owned by the data layer): same rule,
-        # loopback hosts only; remove this fallback then.
-        if allow_remote:
-            return
-        host = (urlsplit(url).hostname or "").lower()
-        if host == "localhost" or host == "::1" or host.startswith("127."):
-            return
-        raise RemoteURLRefusedError(f"{url} is not local") from None
-    ensure_local_url(url, allow_remote)

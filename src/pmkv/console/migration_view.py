@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pmkv.migrate import connect
 from pmkv.migrate import runs as runs_mod
 from pmkv.migrate.discover import discover
 from pmkv.migrate.errors import MigrateError
@@ -57,10 +58,10 @@ class MigrationView:
 
 
 def open_kv(settings: Settings) -> KvStore | None:
-    """The configured KV (read-only use here), or None when there is none."""
-    if not settings.rest_url:
-        return None
-    return KvStore(settings.rest_url, settings.rest_token or "")
+    """The KV ``pmkv status`` would look at: the configured REST URL, else a local stack
+    that already runs (never started from here); None when there is neither."""
+    target = connect.resolve(settings, allow_remote=True, writes=False, start_stack=False)
+    return None if target is None else connect.open_store(target)
 
 
 def pointer_get(value: Any, pointer: str) -> Any:
@@ -124,6 +125,7 @@ def gather(settings: Settings) -> MigrationView:
     """Everything the Migration page shows, checked now."""
     keyspace = Keyspace.named(settings.keyspace)
     kv = open_kv(settings)
+    kv_url = kv.url if kv is not None else None
     kv_mode = settings.use_local_kv or settings.vercel or settings.environment == "PROD"
     ctx = StatusContext(settings.pm_dir, settings.home, kv, keyspace, settings.dual_write, kv_mode)
     result: VerifyResult | None = None
@@ -148,7 +150,7 @@ def gather(settings: Settings) -> MigrationView:
         if kv is not None:
             kv.close()
     return MigrationView(
-        kv_url=settings.rest_url,
+        kv_url=kv_url,
         phases=checklist.phases,
         next_step=checklist.next_step,
         verify=result,

@@ -27,7 +27,7 @@ from pmkv.gateway.policy import REFUSED, refusal
 from pmkv.gateway.resp import Reply, RespError, pack, pack_into, to_resp2
 
 if TYPE_CHECKING:
-    from pmkv.gateway.protocol import Request, Slot
+    from pmkv.gateway.request import Request, Slot
     from pmkv.gateway.server import GatewayState
 
 log = logging.getLogger("pmkv.gateway")

@@ -20,6 +20,16 @@ import httptools
 
 from pmkv.gateway import response
 from pmkv.gateway.errors import GatewayError, HeadersTooLarge, PayloadTooLarge
+from pmkv.gateway.request import (
+    H_AUTH,
+    H_ENCODING,
+    H_FORMAT,
+    H_LENGTH,
+    H_OTHER,
+    HEADER_KINDS,
+    Request,
+    Slot,
+)
 
 if TYPE_CHECKING:
     from pmkv.gateway.server import GatewayState
@@ -31,85 +41,6 @@ log = logging.getLogger("pmkv.gateway")
 # unparsed-for-the-engine in ``_deferred`` and the socket is not read: a client that
 # never reads cannot make the gateway hold more than this many responses.
 MAX_INFLIGHT = 32
-
-
-_OTHER, _AUTH, _ENCODING, _FORMAT, _LENGTH, _EXPECT = range(6)
-_HEADER_KINDS: dict[bytes, int] = {}
-for _name, _kind in (
-    (b"authorization", _AUTH),
-    (b"upstash-encoding", _ENCODING),
-    (b"upstash-response-format", _FORMAT),
-    (b"upstash-reponse-format", _FORMAT),  # the docs' own curl sample misspells it
-    (b"content-length", _LENGTH),
-    (b"expect", _EXPECT),
-    (b"host", _OTHER),
-    (b"content-type", _OTHER),
-    (b"user-agent", _OTHER),
-    (b"accept", _OTHER),
-    (b"accept-encoding", _OTHER),
-    (b"connection", _OTHER),
-    (b"upstash-sync-token", _OTHER),
-):
-    for _spelling in (_name, _name.title()):
-        _HEADER_KINDS[_spelling] = _kind
-
-
-class Request:
-    """What the dispatcher needs from one HTTP request."""
-
-    __slots__ = ("auth", "body", "encoding", "fmt", "method", "url")
-
-    def __init__(
-        self,
-        method: bytes,
-        url: bytes,
-        auth: bytes | None,
-        encoding: bytes | None,
-        fmt: bytes | None,
-        body: bytes,
-    ) -> None:
-        self.method = method
-        self.url = url
-        self.auth = auth
-        self.encoding = encoding
-        self.fmt = fmt
-        self.body = body
-
-
-class Slot:
-    """The place of one response in its connection's ordered output."""
-
-    __slots__ = ("conn", "data", "head", "keep_alive")
-
-    def __init__(self, conn: HttpConnection, keep_alive: bool, head: bool) -> None:
-        self.conn = conn
-        self.keep_alive = keep_alive
-        self.head = head
-        self.data: bytes | None = None
-
-    def send(
-        self, status: int, body: bytes, content_type: bytes = response.JSON, extra: bytes = b""
-    ) -> None:
-        self.conn.complete(
-            self,
-            response.build(
-                status,
-                body,
-                content_type=content_type,
-                close=not self.keep_alive,
-                head=self.head,
-                extra=extra,
-            ),
-        )
-
-    def error(self, exc: GatewayError) -> None:
-        self.send(exc.http_status, response.error_body(exc.message))
-
-    @property
-    def is_head(self) -> bool:
-        """True when every earlier response on the connection has been written."""
-        slots = self.conn.slots
-        return bool(slots) and slots[0] is self
 
 
 class _Abort(Exception):
@@ -222,18 +153,18 @@ class HttpConnection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         # A dict hit on the name as sent spares a .lower() for the usual spellings.
-        kind = _HEADER_KINDS.get(name)
+        kind = HEADER_KINDS.get(name)
         if kind is None:
-            kind = _HEADER_KINDS.get(name.lower(), _OTHER)
-        if kind == _OTHER:
+            kind = HEADER_KINDS.get(name.lower(), H_OTHER)
+        if kind == H_OTHER:
             return
-        if kind == _AUTH:
+        if kind == H_AUTH:
             self._auth = value
-        elif kind == _ENCODING:
+        elif kind == H_ENCODING:
             self._enc = value
-        elif kind == _FORMAT:
+        elif kind == H_FORMAT:
             self._fmt = value
-        elif kind == _LENGTH:
+        elif kind == H_LENGTH:
             if value.strip().isdigit() and int(value) > self._max_body:
                 raise _Abort(PayloadTooLarge("ERR max request size exceeded"))
         elif value.lower() == b"100-continue" and not self.slots and self.transport is not None:

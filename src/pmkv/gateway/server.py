@@ -32,7 +32,7 @@ from pmkv.gateway.resp import RespError
 from pmkv.gateway.sse import Streams
 
 if TYPE_CHECKING:
-    from pmkv.gateway.protocol import Slot
+    from pmkv.gateway.request import Slot
 
 log = logging.getLogger("pmkv.gateway")
 

@@ -18,7 +18,7 @@ from pmkv.gateway.errors import BadRequest, EngineUnavailable
 from pmkv.gateway.resp import RespError, pack
 
 if TYPE_CHECKING:
-    from pmkv.gateway.protocol import Slot
+    from pmkv.gateway.request import Slot
     from pmkv.gateway.server import GatewayState
 
 KEEPALIVE = response.chunk(b": keepalive\n\n")

@@ -419,3 +419,36 @@ def test_analytics_rules_on_odd_records(demo: BaseStore) -> None:
     assert stats.by_epic.count == {"gamma": 5}
     hidden = demo.analytics("demo", include_archived=False)
     assert (hidden.stories, hidden.points) == (4, 5)
+
+
+def test_search_rules_on_unicode_and_odd_records(demo: BaseStore) -> None:
+    def odd(sid: str, **fields: Any) -> dict[str, Any]:
+        return {"id": sid, "title": sid, **fields}
+
+    stories = {
+        "F-GAM-001": odd("F-GAM-001", description="Straße repair", tags=["Ünïcode"]),
+        "F-GAM-002": odd("F-GAM-002", summary="the KELVIN \u212a sign", status=None),
+        "F-GAM-003": odd("F-GAM-003", acceptanceCriteria=["Login works"], tags=["UI"]),
+        "F-GAM-004": odd("F-GAM-004", title="login (deleted)", deleted=True),
+        "F-GAM-005": odd("F-GAM-005", status=7, tags={"not": "a list"}),
+        "F-GAM-006": odd("F-GAM-006", title="ﬁle ligature", archived=True),
+    }
+    data = demo.load_project("demo")
+    data.epics["gamma"].story_ids = list(stories)
+    data.epics["gamma"].stories = stories
+    demo.import_project(data)
+
+    def ids(**kw: Any) -> list[str]:
+        return [m.id for m in demo.search_stories("demo", StoryQuery(**kw))]
+
+    assert ids(text="STRASSE") == ["F-GAM-001"]  # casefold: ß is ss
+    assert ids(text="k sign") == ["F-GAM-002"]  # casefold: Kelvin sign is k
+    assert ids(text="file", archived=None) == ["F-GAM-006"]  # casefold: ﬁ is fi
+    assert ids(text="file") == []  # archived hidden by default
+    assert ids(text="login") == ["F-GAM-003"]
+    assert ids(text="login", include_deleted=True) == ["F-GAM-003", "F-GAM-004"]
+    assert ids(tag="ünïcode") == ["F-GAM-001"]
+    assert ids(tag="ui") == ["F-GAM-003"]
+    assert ids(status=frozenset({"todo"})) == ["F-GAM-001", "F-GAM-003"]
+    assert ids(status=frozenset({"todo"}), epic="alpha-beta") == []
+    assert ids(text="é") == []

@@ -19,6 +19,7 @@ import httpx
 from upstash_redis import Redis
 from upstash_redis.errors import UpstashError
 
+from pmkv.store import queries
 from pmkv.store.base import (
     BaseStore,
     ClaimOutcome,
@@ -37,6 +38,8 @@ from pmkv.store.interface import (
     EpicData,
     ProjectData,
     Record,
+    StoryMatch,
+    StoryQuery,
     StoryRef,
 )
 from pmkv.store.keyspace import KeyRef, Keyspace, glob_escape
@@ -48,6 +51,7 @@ from pmkv.store.kvscripts import (
     LIST_ADD,
     LIST_REMOVE,
     MOVE_STORY,
+    SEARCH_CANDIDATES,
     WRITE_STORY,
 )
 
@@ -434,6 +438,41 @@ class KVStore(BaseStore):
                 if isinstance(story, dict):
                     epic_data.stories[sid] = story
         return data
+
+    def search_stories(self, project: str, query: StoryQuery) -> list[StoryMatch]:
+        """Filtered inside the engine first (a superset, see SEARCH_CANDIDATES), then
+        exactly here with the same rules as every store. Three round trips."""
+        data = self._project_index(project)
+        if query.epic is not None:
+            data.epics = {k: v for k, v in data.epics.items() if k == query.epic}
+        keys, epics = self._story_keys_of(data)
+        if not keys:
+            return []
+        spec: dict[str, Any] = {
+            "text": query.text,
+            "tag": query.tag,
+            "archived": query.archived,
+            "include_deleted": query.include_deleted,
+            **{
+                name: sorted(values) if values is not None else None
+                for name, values in (
+                    ("status", query.status),
+                    ("priority", query.priority),
+                    ("manager", query.manager),
+                )
+            },
+        }
+        flat = self._call(
+            f"EVAL_RO search over {len(keys)} stories of {project}",
+            partial(self.thread_client().eval_ro, SEARCH_CANDIDATES, keys, [to_js_json(spec)]),
+        )
+        found: list[StoryMatch] = []
+        for i in range(0, len(flat), 2):
+            index = int(flat[i]) - 1
+            story = parse_json(flat[i + 1], keys[index])
+            if isinstance(story, dict) and queries.matches(story, query):
+                found.append(StoryMatch(epics[index], str(story.get("id")), story))
+        return found
 
     def analytics(self, project: str, include_archived: bool = True) -> Analytics:
         """Aggregated inside the engine (same rules as the other stores): only the

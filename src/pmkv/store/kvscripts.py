@@ -205,6 +205,85 @@ end
 return cjson.encode(r)
 """
 
+# KEYS = story keys; ARGV[1] = the query as JSON (queries.StoryQuery fields). Returns a
+# flat array i1, text1, i2, text2, ... of the stories that MAY match: a superset that the
+# caller filters exactly with queries.matches. Structured filters are exact; text and tag
+# (case-insensitive in Python, with Unicode case folding) are judged here only when both
+# sides are ASCII, where folding is plain lower-casing -- anything else is kept.
+SEARCH_CANDIDATES = r"""
+local q = cjson.decode(ARGV[1])
+local function set_of(list)
+  if type(list) ~= 'table' then return nil end
+  local s = {}
+  for _, v in ipairs(list) do s[v] = true end
+  return s
+end
+local status, priority, manager = set_of(q.status), set_of(q.priority), set_of(q.manager)
+local function ascii(s) return not string.find(s, '[\128-\255]') end
+local function field_ok(s, name, default, set)
+  if set == nil then return true end
+  local v = s[name]
+  if v == nil then v = default end
+  return type(v) == 'string' and set[v] == true
+end
+local function has(hay, needle)
+  if not ascii(hay) then return true end
+  return string.find(string.lower(hay), needle, 1, true) ~= nil
+end
+local text = nil
+if type(q.text) == 'string' and q.text ~= '' and ascii(q.text) then
+  text = string.lower(q.text)
+end
+local tag = (type(q.tag) == 'string' and ascii(q.tag)) and string.lower(q.tag) or nil
+local function text_hit(s)
+  for _, name in ipairs({'id', 'title', 'summary', 'description'}) do
+    local v = s[name]
+    if type(v) == 'string' and has(v, text) then return true end
+  end
+  for _, name in ipairs({'tags', 'acceptanceCriteria'}) do
+    local items = s[name]
+    if type(items) == 'table' then
+      for _, v in ipairs(items) do
+        if type(v) == 'string' and has(v, text) then return true end
+      end
+    end
+  end
+  return false
+end
+local function tag_hit(s)
+  local tags = s.tags
+  if type(tags) ~= 'table' then return false end
+  for _, t in ipairs(tags) do
+    if type(t) == 'string' and (not ascii(t) or string.lower(t) == tag) then return true end
+  end
+  return false
+end
+local out = {}
+for i, key in ipairs(KEYS) do
+  local raw = redis.call('GET', key)
+  if raw then
+    local ok, s = pcall(cjson.decode, raw)
+    local keep = true
+    if ok and type(s) == 'table' then
+      if s.deleted == true and q.include_deleted ~= true then keep = false end
+      if keep and type(q.archived) == 'boolean' and ((s.archived == true) ~= q.archived) then
+        keep = false
+      end
+      keep = keep and field_ok(s, 'status', 'todo', status)
+        and field_ok(s, 'priority', 'medium', priority)
+        and field_ok(s, 'manager', 'unassigned', manager)
+      if keep and tag then keep = tag_hit(s) end
+      if keep and text then keep = text_hit(s) end
+    end
+    if keep then
+      out[#out + 1] = i
+      out[#out + 1] = raw
+    end
+  end
+end
+return out
+"""
+
 # KEYS[1] old story, KEYS[2] old list, KEYS[3] new story, KEYS[4] new list;
 # ARGV[1] new story text, ARGV[2] id. 1 moved, 0 target id taken, -2 source missing.
 MOVE_STORY = (

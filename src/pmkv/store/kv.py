@@ -19,7 +19,7 @@ import httpx
 from upstash_redis import Redis
 from upstash_redis.errors import UpstashError
 
-from pmkv.store import queries
+from pmkv.store import kvread
 from pmkv.store.base import (
     BaseStore,
     ClaimOutcome,
@@ -33,9 +33,7 @@ from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.errors import NotFoundError, StoreError, StoreUnreachableError
 from pmkv.store.interface import (
     Analytics,
-    Breakdown,
     BulkResult,
-    EpicData,
     ProjectData,
     Record,
     StoryMatch,
@@ -44,14 +42,11 @@ from pmkv.store.interface import (
 )
 from pmkv.store.keyspace import KeyRef, Keyspace, glob_escape
 from pmkv.store.kvscripts import (
-    ACTIVE_IDS,
-    ANALYTICS,
     CAS,
     CREATE_STORY,
     LIST_ADD,
     LIST_REMOVE,
     MOVE_STORY,
-    SEARCH_CANDIDATES,
     WRITE_STORY,
 )
 
@@ -340,17 +335,6 @@ class KVStore(BaseStore):
             return "taken"
         return "claimed and listed in the epic" if result == 2 else "claimed"
 
-    def list_active_story_ids(self, project: str, epic: str) -> list[str]:
-        ids = self.list_story_ids(project, epic)
-        if not ids:
-            return []
-        keys = [self.keyspace.story(project, epic, sid) for sid in ids]
-        active = self._call(
-            f"EVAL_RO over {len(keys)} stories of {project}/{epic}",
-            partial(self.thread_client().eval_ro, ACTIVE_IDS, keys, ids),
-        )
-        return [str(i) for i in active]
-
     def _move_story_record(
         self, project: str, epic: str, story_id: str, to_epic: str, value: Record
     ) -> bool:
@@ -389,111 +373,19 @@ class KVStore(BaseStore):
 
     # ---- whole project in three round trips --------------------------------------
 
-    def _project_index(self, project: str) -> ProjectData:
-        """The project record and every epic with its story ids (no stories yet): two
-        round trips (GET project + epics list, then one MGET of the epics and lists)."""
-        ks = self.keyspace
-        project_key = ks.project(project)
-        epics_key = ks.epics_list(project)
-        if epics_key is None:
-            record = self._mget([project_key])[0]
-            epics = self._scan_epics(project)
-        else:
-            texts = self._pipeline([["GET", project_key], ["GET", epics_key]])
-            record = None if texts[0] is None else parse_json(texts[0], project_key)
-            listed = None if texts[1] is None else parse_json(texts[1], epics_key)
-            epics = [e for e in listed if isinstance(e, str)] if isinstance(listed, list) else []
-        data = ProjectData(project, record if isinstance(record, dict) else None, {})
-        keys: list[str] = []
-        for epic in epics:
-            keys += [ks.epic(project, epic), ks.stories_list(project, epic)]
-        values = self._mget(keys)
-        for i, epic in enumerate(epics):
-            epic_record, listed_ids = values[2 * i], values[2 * i + 1]
-            ids = listed_ids if isinstance(listed_ids, list) else []
-            data.epics[epic] = EpicData(
-                epic,
-                epic_record if isinstance(epic_record, dict) else None,
-                [s for s in ids if isinstance(s, str)],
-                {},
-            )
-        return data
+    def _eval_ro(self, what: str, script: str, keys: list[str], args: list[str]) -> Any:
+        return self._call(what, partial(self.thread_client().eval_ro, script, keys, args))
 
-    def _story_keys_of(self, data: ProjectData) -> tuple[list[str], list[str]]:
-        keys: list[str] = []
-        epics: list[str] = []
-        for epic in data.epics.values():
-            keys += [self.keyspace.story(data.name, epic.name, sid) for sid in epic.story_ids]
-            epics += [epic.name] * len(epic.story_ids)
-        return keys, epics
+    # ---- reads answered in three round trips or filtered in the engine: kvread ---
 
     def load_project(self, project: str) -> ProjectData:
-        """The whole project in three round trips (the third: one MGET of every story)."""
-        data = self._project_index(project)
-        keys, _ = self._story_keys_of(data)
-        stories = iter(self._mget(keys))
-        for epic_data in data.epics.values():
-            for sid in epic_data.story_ids:
-                story = next(stories)
-                if isinstance(story, dict):
-                    epic_data.stories[sid] = story
-        return data
+        return kvread.load_project(self, project)
+
+    def list_active_story_ids(self, project: str, epic: str) -> list[str]:
+        return kvread.active_story_ids(self, project, epic)
 
     def search_stories(self, project: str, query: StoryQuery) -> list[StoryMatch]:
-        """Filtered inside the engine first (a superset, see SEARCH_CANDIDATES), then
-        exactly here with the same rules as every store. Three round trips."""
-        data = self._project_index(project)
-        if query.epic is not None:
-            data.epics = {k: v for k, v in data.epics.items() if k == query.epic}
-        keys, epics = self._story_keys_of(data)
-        if not keys:
-            return []
-        spec: dict[str, Any] = {
-            "text": query.text,
-            "tag": query.tag,
-            "archived": query.archived,
-            "include_deleted": query.include_deleted,
-            **{
-                name: sorted(values) if values is not None else None
-                for name, values in (
-                    ("status", query.status),
-                    ("priority", query.priority),
-                    ("manager", query.manager),
-                )
-            },
-        }
-        flat = self._call(
-            f"EVAL_RO search over {len(keys)} stories of {project}",
-            partial(self.thread_client().eval_ro, SEARCH_CANDIDATES, keys, [to_js_json(spec)]),
-        )
-        found: list[StoryMatch] = []
-        for i in range(0, len(flat), 2):
-            index = int(flat[i]) - 1
-            story = parse_json(flat[i + 1], keys[index])
-            if isinstance(story, dict) and queries.matches(story, query):
-                found.append(StoryMatch(epics[index], str(story.get("id")), story))
-        return found
+        return kvread.search(self, project, query)
 
     def analytics(self, project: str, include_archived: bool = True) -> Analytics:
-        """Aggregated inside the engine (same rules as the other stores): only the
-        numbers cross the network. Three round trips."""
-        data = self._project_index(project)
-        keys, epics = self._story_keys_of(data)
-        result = Analytics(project=project)
-        if not keys:
-            return result
-        text = self._call(
-            f"EVAL_RO analytics over {len(keys)} stories of {project}",
-            partial(
-                self.thread_client().eval_ro,
-                ANALYTICS,
-                keys,
-                ["1" if include_archived else "0", *epics],
-            ),
-        )
-        raw: Any = parse_json(text, f"analytics of {project}")  # our script's own output
-        result.stories, result.points = int(raw["stories"]), int(raw["points"])
-        for name in ("by_status", "by_priority", "by_epic", "by_manager"):
-            part = raw[name]
-            setattr(result, name, Breakdown(dict(part["count"]), dict(part["points"])))
-        return result
+        return kvread.analytics(self, project, include_archived)

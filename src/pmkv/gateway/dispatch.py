@@ -83,8 +83,9 @@ class Dispatcher:
         if not segs or reserved:
             access = self.auth.access(req.auth, paths.query_token(query))
             if method != b"POST":
+                where = path.decode("latin-1")
                 raise MethodNotAllowed(
-                    f"ERR method {method.decode()} not allowed on {path.decode()}", hint="use POST"
+                    f"ERR method {method.decode('latin-1')} not allowed on {where}", hint="use POST"
                 )
             b64, resp2 = _format(req)
             if not segs:

@@ -112,7 +112,15 @@ class HttpConnection(asyncio.Protocol):
                 log.error("request handling failed", exc_info=ctx)
                 self.fail(GatewayError("ERR internal gateway error"), status=500)
         except httptools.HttpParserUpgrade:
-            self.fail(GatewayError("ERR protocol upgrades are not supported"))
+            # The request itself was answered as plain HTTP/1.1 (on_message_complete
+            # ran); what follows would be another protocol, so close after answering.
+            if self.slots:
+                self.slots[-1].keep_alive = False
+                self.streaming = True  # ignore the rest of the input
+            elif self.request_started is None:
+                self.close()
+            else:
+                self.fail(GatewayError("ERR protocol upgrades are not supported"))
         except httptools.HttpParserError as exc:
             self.fail(GatewayError(f"ERR malformed HTTP request: {exc}"))
         else:

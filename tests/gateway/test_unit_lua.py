@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -61,3 +62,24 @@ def test_scan_withtype_becomes_a_read_only_script() -> None:
     assert cmd is not None
     assert cmd[0] == b"EVAL_RO"
     assert cmd[2:] == [b"0", b"0", b"match", b"a*"]
+
+
+def test_aliases_are_shared_between_workers_through_the_file(tmp_path: Path) -> None:
+    shared = tmp_path / "script-aliases"
+    loader, other = ScriptAliases(shared), ScriptAliases(shared)
+    try:
+        original = b"#!lua flags=allow-key-locking" + BODY
+        load = [b"SCRIPT", b"LOAD", original]
+        orig_sha = loader.rewrite(b"script", load)
+        assert orig_sha == sha1_hex(original)
+        # The other worker never saw the script, yet resolves its SHA1.
+        call = [b"EVALSHA", orig_sha, b"1", b"k"]
+        other.rewrite(b"evalsha", call)
+        assert call[1] == sha1_hex(b"#!lua" + BODY)
+        # Unknown SHA1s pass through unchanged.
+        unknown = [b"EVALSHA", b"f" * 40, b"0"]
+        other.rewrite(b"evalsha", unknown)
+        assert unknown[1] == b"f" * 40
+    finally:
+        loader.close()
+        other.close()

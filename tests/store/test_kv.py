@@ -180,3 +180,20 @@ def test_timeout_bounds_a_stuck_endpoint() -> None:
         store.close()
     assert not worker.is_alive()
     assert len(errors) == 1  # the per-thread client got the same bound
+
+
+def test_active_ids_trust_no_stale_list(kv: KVStore, gateway: RunningGateway) -> None:
+    kv.write_project("demo", {"name": "Demo"})
+    kv.write_epic("demo", "alpha", {"title": "A", "summary": "s", **_stamps()})
+    first = kv.create_story("demo", "alpha", new_story("a"))["id"]
+    requests = _count_requests(kv)
+    assert kv.list_active_story_ids("demo", "alpha") == [first]
+    assert len(requests) == 2  # the list, then the script
+    assert kv.list_active_story_ids("demo", "alpha") == [first]
+    assert len(requests) == 3  # remembered list: the script alone
+    other = KVStore(gateway.url, gateway.token)  # another writer changes the list
+    second = other.create_story("demo", "alpha", new_story("b"))["id"]
+    other.delete_story("demo", "alpha", first)
+    other.close()
+    assert kv.list_active_story_ids("demo", "alpha") == [second]
+    assert len(requests) == 5  # stale: the script answered with the new list, asked again

@@ -52,6 +52,7 @@ from pmkv.store.kvscripts import (
 
 CAS_ATTEMPTS = 1000
 SCAN_COUNT = 1000
+LIST_TEXTS_MAX = 10_000
 
 
 class KVStore(BaseStore):
@@ -78,6 +79,14 @@ class KVStore(BaseStore):
         self._clients: list[Redis] = []
         self._clients_lock = threading.Lock()
         self.client = self.thread_client()
+        # Stories-list texts last seen, so a script can check them instead of re-reading
+        # them first (see kvread.active_story_ids). A hint only: scripts verify it.
+        self.list_texts: dict[str, str] = {}
+
+    def remember_list(self, key: str, text: str) -> None:
+        if len(self.list_texts) >= LIST_TEXTS_MAX:
+            self.list_texts.clear()
+        self.list_texts[key] = text
 
     def __repr__(self) -> str:
         return f"KVStore({self.url!r}, keyspace={self.keyspace.name!r})"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pmkv.store import queries
 from pmkv.store.codec import parse_json, to_js_json
+from pmkv.store.errors import StoreError
 from pmkv.store.interface import Analytics, Breakdown, EpicData, ProjectData, StoryMatch, StoryQuery
 from pmkv.store.kvscripts import ACTIVE_IDS, ANALYTICS, SEARCH_CANDIDATES
 
@@ -21,14 +22,26 @@ if TYPE_CHECKING:
 
 
 def active_story_ids(store: KVStore, project: str, epic: str) -> list[str]:
-    """The epic's stories that are not deleted, judged inside the engine (two trips)."""
-    ids = store.list_story_ids(project, epic)
-    if not ids:
-        return []
-    keys = [store.keyspace.story(project, epic, sid) for sid in ids]
-    what = f"EVAL_RO over {len(keys)} stories of {project}/{epic}"
-    active = store._eval_ro(what, ACTIVE_IDS, keys, ids)
-    return [str(i) for i in active]
+    """The epic's stories that are not deleted, judged inside the engine: one round trip
+    when the store remembers the epic's stories list and it has not changed, else two."""
+    list_key = store.keyspace.stories_list(project, epic)
+    text = store.list_texts.get(list_key)
+    if text is None:
+        text = store._call(f"GET {list_key}", lambda: store.thread_client().get(list_key))
+    for _ in range(100):
+        if not text:
+            store.list_texts.pop(list_key, None)
+            return []
+        listed = parse_json(text, list_key)
+        ids = [i for i in listed if isinstance(i, str)] if isinstance(listed, list) else []
+        keys = [list_key, *(store.keyspace.story(project, epic, sid) for sid in ids)]
+        what = f"EVAL_RO over {len(ids)} stories of {project}/{epic}"
+        answer = store._eval_ro(what, ACTIVE_IDS, keys, [text, *ids])
+        if int(answer[0]) == 1:
+            store.remember_list(list_key, text)
+            return [str(i) for i in answer[1:]]
+        text = answer[1]  # the list changed since we saw it: ask again with its keys
+    raise StoreError(f"{list_key} kept changing while its active stories were read")
 
 
 def project_index(store: KVStore, project: str) -> ProjectData:

@@ -142,15 +142,22 @@ return 2
 """
 )
 
-# KEYS = story keys; ARGV = their ids. The ids whose record exists and is not deleted.
-# The plain-text probe skips decoding records that cannot say "deleted": true.
-ACTIVE_IDS = """
-local out = {}
-for i, key in ipairs(KEYS) do
+# KEYS[1] the stories list, KEYS[2..] its story keys as the caller last saw the list;
+# ARGV[1] that list's text, ARGV[2..] the ids. When the list still has that text:
+# {1, active ids...} (records that exist and are not deleted); otherwise {0, current list
+# text or ""} and the caller asks again with the new keys. Every key is declared, and a
+# caller that remembers the list needs one round trip. The plain-text probe skips
+# decoding records that cannot say "deleted": true.
+ACTIVE_IDS = r"""
+local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[1] then return {0, current or ''} end
+local out = {1}
+for i = 2, #KEYS do
+  local key = KEYS[i]
   local text = redis.call('GET', key)
   if text then
     local active = true
-    if string.find(text, '"deleted":true', 1, true) then
+    if string.find(text, '"deleted"%s*:%s*true') then
       local ok, record = pcall(cjson.decode, text)
       if not ok then return redis.error_reply('pmkv: ' .. key .. ' is not valid JSON') end
       active = type(record) ~= 'table' or record['deleted'] ~= true

@@ -47,6 +47,8 @@ class Record:
     kind: Kind
     key: str
     path: str  # relative to the pm/ folder
+    # the parsed value for people, projects and epics; None for stories, which are
+    # ~all of a tree: only their text is kept (parse it with codec.parse_json if needed)
     value: JsonValue
     text: str
     project: str | None = None

@@ -95,6 +95,11 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
         yield update
 
 
+def _print_json(data: object) -> None:
+    # plain text, not rich's print_json: a dry run's plan can hold 100,000 entries
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
 def _say(message: str) -> None:
     err_console.print(f"[dim]{escape(message)}[/]", highlight=False)
 
@@ -270,7 +275,7 @@ def migrate_cmd(
         if store is not None:
             store.close()
     if as_json:
-        console.print_json(json.dumps(result.as_dict()))
+        _print_json(result.as_dict())
     else:
         _render_migrate(result, quiet)
     _exit(result.exit_code)
@@ -291,7 +296,7 @@ def verify_cmd(
         inv = discover(pm_dir or settings.pm_dir, list(projects) or None, keyspace=ks)
         result = verify(store, inv, ks, sample=sample, progress=bar)
     if as_json:
-        console.print_json(json.dumps(result.as_dict()))
+        _print_json(result.as_dict())
     else:
         _verify_lines(result)
     _exit(0 if result.ok else 3)
@@ -310,7 +315,7 @@ def backup_create(pm_dir: Path | None, as_json: bool) -> None:
     settings = _settings()
     info = backup_mod.create_backup(pm_dir or settings.pm_dir, settings.home)
     if as_json:
-        console.print_json(json.dumps(asdict(info)))
+        _print_json(asdict(info))
     else:
         console.print(f"backup {info.backup_id}: {info.files} files, {info.bytes:,} bytes")
 
@@ -321,7 +326,7 @@ def backup_list(as_json: bool) -> None:
     """List backups, oldest first."""
     found = backup_mod.list_backups(_settings().home)
     if as_json:
-        console.print_json(json.dumps([asdict(b) for b in found]))
+        _print_json([asdict(b) for b in found])
         return
     table = Table("id", "created", "files", "bytes", "source", box=None)
     for b in found:
@@ -340,7 +345,7 @@ def backup_restore(
     """Restore a backup (default: the latest), checking every file's checksum."""
     result = backup_mod.restore_backup(_settings().home, backup_id, target, overwrite=overwrite)
     if as_json:
-        console.print_json(json.dumps(asdict(result)))
+        _print_json(asdict(result))
         return
     console.print(f"restored {result.backup_id}: {result.files} files to {escape(result.target)}")
     if result.moved_aside:
@@ -367,7 +372,7 @@ def rollback_cmd(
                 store, settings.home, run_id, force=force, progress=progress
             )
     if as_json:
-        console.print_json(json.dumps(asdict(result)))
+        _print_json(asdict(result))
         return
     console.print(
         f"rolled back run {result.run_id}: {result.restored} restored, {result.deleted} deleted,"
@@ -400,7 +405,7 @@ def archive_cmd(pm_dir: Path | None, yes: bool, dry_run: bool, undo: bool, as_js
     if as_json:
         data: dict[str, Any] = asdict(result)
         data["verify"] = result.verify.as_dict() if result.verify else None
-        console.print_json(json.dumps(data))
+        _print_json(data)
         return
     verb = "would rename" if not result.done else "renamed"
     console.print(f"{verb} {escape(result.source)} -> {escape(result.target)}")
@@ -431,9 +436,7 @@ def status_cmd(pm_dir: Path | None, sample: int | None, as_json: bool) -> None:
         if store is not None:
             store.close()
     if as_json:
-        console.print_json(
-            json.dumps({"phases": [asdict(p) for p in result.phases], "next": result.next_step})
-        )
+        _print_json({"phases": [asdict(p) for p in result.phases], "next": result.next_step})
         return
     for phase in result.phases:
         mark = "[green]✓[/]" if phase.done else "[red]✗[/]"

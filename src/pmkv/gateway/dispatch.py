@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from hiredis import pack_command
@@ -36,6 +37,7 @@ _LUA = frozenset({b"eval", b"eval_ro", b"evalsha", b"evalsha_ro", b"script"})
 # Commands prepare() must look at; anything else goes to the engine untouched.
 _SPECIAL = frozenset(REFUSED) | _LUA | {b"xread", b"xreadgroup", b"scan"}
 _SPECIAL_STR = frozenset(name.decode() for name in _SPECIAL)
+_first = itemgetter(0)
 _PATH_METHODS = frozenset({b"GET", b"POST", b"PUT", b"HEAD"})
 _BODY_METHODS = frozenset({b"POST", b"PUT"})
 _OK = b"OK"
@@ -185,6 +187,8 @@ class Dispatcher:
 
     def pipeline(self, body: bytes, access: int, b64: bool, resp2: bool, slot: Slot) -> None:
         entries = batch_of(parse_json(body))
+        if access != READONLY and entries and self._pipeline_fast(entries, b64, resp2, slot):
+            return
         results: list[Reply] = [None] * len(entries)
         positions: list[int] = []
         parts: list[bytes] = []
@@ -241,6 +245,39 @@ class Dispatcher:
             self.engine.send(b"".join(parts), len(positions), done)
         else:
             done([])
+
+    def _pipeline_fast(self, entries: list[Any], b64: bool, resp2: bool, slot: Slot) -> bool:
+        """Send a pipeline of plain commands in one go; False if any entry needs care.
+
+        Plain means: every entry a non-empty list of strings whose name is not special;
+        hiredis packs them all in C and raises TypeError on anything else (bool, null,
+        nested values), which sends the batch to the entry-by-entry path.
+        """
+        if set(map(type, entries)) != {list}:
+            return False
+        try:
+            # map/itemgetter keep this loop in C; an empty entry or a non-str name raises.
+            if not _SPECIAL_STR.isdisjoint(map(str.lower, map(_first, entries))):
+                return False
+            payload = b"".join(map(pack_command, map(tuple, entries)))
+        except (IndexError, AttributeError, TypeError, UnicodeEncodeError):
+            return False
+        n = len(entries)
+
+        def done(replies: Any) -> None:
+            if isinstance(replies, GatewayError):
+                failed = RespError(replies.message)
+                slot.send(replies.http_status, entries_json([failed] * n, False))
+                return
+            if n == 1:
+                replies = [replies]
+            if resp2:
+                slot.send(200, b"".join(to_resp2(r) for r in replies), response.OCTETS)
+            else:
+                slot.send(200, entries_json(replies, b64))
+
+        self.engine.send(payload, n, done)
+        return True
 
     async def multi(
         self, entries: list[Command | EntryError], access: int, b64: bool, slot: Slot

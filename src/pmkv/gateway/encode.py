@@ -78,6 +78,15 @@ def entry_json(reply: Reply, base64: bool) -> str:
 def entries_json(replies: list[Reply], base64: bool) -> bytes:
     """The UTF-8 array of a pipeline or transaction; bulk strings are inlined (hot)."""
     if base64:
+        if not replies:
+            return b"[]"
+        # Optimistic: when every entry is a plain string, one join builds the array.
+        encoded = [
+            b2a_base64(r, newline=False) if type(r) is bytes and r != b"OK" else None
+            for r in replies
+        ]
+        if None not in encoded:
+            return b'[{"result":"' + b'"},{"result":"'.join(encoded) + b'"}]'  # type: ignore[arg-type]
         items = [
             b'{"result":"' + b2a_base64(r, newline=False) + b'"}'
             if type(r) is bytes and r != b"OK"

@@ -14,6 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from functools import partial
+from itertools import islice
 from typing import Any, cast
 
 from pmkv.gateway.commands import CommandTable
@@ -132,12 +133,11 @@ class RespConnection(asyncio.Protocol):
                 continue
             collected = w[2]
             collected.append(reply)
-            # A pipeline's replies arrive together: collect them in a tight loop.
-            while len(collected) < n:
-                reply = gets()
-                if reply is NOT_ENOUGH:
-                    return
-                collected.append(reply)
+            # A pipeline's replies arrive together: collect the rest at C speed
+            # (iter(callable, sentinel) stops at NOT_ENOUGH).
+            collected.extend(islice(iter(gets, NOT_ENOUGH), n - len(collected)))
+            if len(collected) < n:
+                return
             waiters.popleft()
             self._deliver(w[0], collected)
 

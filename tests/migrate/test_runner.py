@@ -192,3 +192,17 @@ def test_batches_respect_a_byte_limit(pm_copy: Path, home: Path) -> None:
             batch = []
         else:
             batch.append(command)
+
+
+def test_legacy_keyspace_is_a_named_alternative(
+    pm_copy: Path, home: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    legacy = Keyspace.legacy()
+    result = migrate(store, opts(pm_copy, home, keyspace=legacy))
+    assert result.exit_code == ExitCode.OK, result.as_dict()["verify"]
+    keys = {k.decode() for k in clean_engine.keys("pm:*")}
+    assert "pm:people:global" in keys
+    assert "pm:people" not in keys
+    assert f"pm:epic:{P}:zsdzsd" in keys
+    assert f"pm:epic:{P}:zsdzsd:stories" in keys
+    assert not any(k.startswith(f"pm:project:{P}:") for k in keys)  # never mixed

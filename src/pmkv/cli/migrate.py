@@ -225,7 +225,13 @@ json_opt = click.option("--json", "as_json", is_flag=True, help="Machine-readabl
 @json_opt
 @click.option("--yes", is_flag=True, help="Do not ask before overwriting conflicts.")
 @click.option("--allow-remote", is_flag=True, help="Allow a non-local REST URL.")
-@click.option("--batch-size", type=click.IntRange(1, 5000), default=500, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 5000),
+    default=500,
+    show_default=True,
+    help="Keys per /pipeline request (fewer when their values pass 4 MB).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only the summary.")
 def migrate_cmd(
     pm_dir: Path | None,

@@ -19,7 +19,7 @@ import pytest
 
 from pmkv.store.base import BaseStore
 from pmkv.store.errors import InvalidRecordError, NotFoundError, StoreError, StoreLimitError
-from pmkv.store.interface import StoryQuery, StoryRef
+from pmkv.store.interface import Store, StoryQuery, StoryRef
 from pmkv.store.records import STORY_ID_RE, validate_story
 from tests.store.support import StoreSpec, create_stories, new_story
 
@@ -452,3 +452,9 @@ def test_search_rules_on_unicode_and_odd_records(demo: BaseStore) -> None:
     assert ids(status=frozenset({"todo"})) == ["F-GAM-001", "F-GAM-003"]
     assert ids(status=frozenset({"todo"}), epic="alpha-beta") == []
     assert ids(text="é") == []
+
+
+def test_every_backend_implements_the_interface(store: BaseStore) -> None:
+    assert isinstance(store, Store)
+    missing = [name for name in dir(Store) if not name.startswith("_") and not hasattr(store, name)]
+    assert missing == []

@@ -107,6 +107,11 @@ class Dispatcher:
                 hint="use GET, POST, PUT or HEAD",
             )
         if first in (b"subscribe", b"psubscribe", b"monitor"):
+            if method not in (b"GET", b"POST"):
+                raise MethodNotAllowed(
+                    f"ERR method {method.decode('latin-1')} not allowed on an event stream",
+                    hint="use POST (or GET) with Accept: text/event-stream",
+                )
             target = b"/".join(segs[1:])
             self.spawn(self.state.streams.run(slot, first, target, access))
             return

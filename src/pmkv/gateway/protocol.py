@@ -271,6 +271,12 @@ class HttpConnection(asyncio.Protocol):
             self.transport.close()
         self.closed = True
 
+    def abort(self) -> None:
+        """Drop the connection now, unsent output included (a client that stopped reading)."""
+        if self.transport is not None and not self.closed:
+            self.transport.abort()
+        self.closed = True
+
     @property
     def idle(self) -> bool:
         return not self.slots and self.request_started is None and not self.streaming

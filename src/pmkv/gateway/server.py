@@ -108,7 +108,9 @@ class GatewayState:
             elif (
                 conn.write_paused_since is not None
                 and now - conn.write_paused_since > cfg.write_timeout
-            ) or (conn.idle and now - conn.last_activity > cfg.idle_timeout):
+            ):
+                conn.abort()  # it has not read its responses for that long
+            elif conn.idle and now - conn.last_activity > cfg.idle_timeout:
                 conn.close()
 
 

@@ -18,6 +18,7 @@ from pmkv.gateway.errors import BadRequest, EngineUnavailable
 from pmkv.gateway.resp import RespError, pack
 
 if TYPE_CHECKING:
+    from pmkv.gateway.protocol import HttpConnection
     from pmkv.gateway.request import Slot
     from pmkv.gateway.server import GatewayState
 
@@ -76,11 +77,20 @@ class Streams:
         except EngineUnavailable as exc:
             slot.error(exc)
             return
+        if http.closed:  # the client left while the engine connection opened
+            engine.close()
+            return
         loop = asyncio.get_running_loop()
         engine_lost: asyncio.Future[None] = loop.create_future()
         first = [True]
 
         def on_push(reply: Any) -> None:
+            transport = http.transport
+            if transport is None:
+                return
+            if transport.get_write_buffer_size() > MAX_BUFFERED:
+                http.abort()  # a subscriber that stopped reading: drop it, not the gateway
+                return
             if kind == b"monitor" and first[0] and reply == b"OK":
                 http.write_raw(response.chunk(b'data: "OK"\n\n'))
             else:
@@ -107,7 +117,7 @@ class Streams:
                 http.write_raw(response.LAST_CHUNK)
                 http.close()
 
-    async def _pump(self, http: Any, engine_lost: asyncio.Future[None]) -> None:
+    async def _pump(self, http: HttpConnection, engine_lost: asyncio.Future[None]) -> None:
         """Send keepalive comments until the client, the engine or the gateway stops."""
         cfg = self.state.config
         loop = asyncio.get_running_loop()
@@ -122,5 +132,6 @@ class Streams:
             if http.transport.get_write_buffer_size() > MAX_BUFFERED or (
                 paused is not None and loop.time() - paused > cfg.write_timeout
             ):
-                return  # a subscriber that stopped reading
+                http.abort()  # a subscriber that stopped reading
+                return
             http.write_raw(KEEPALIVE)

@@ -7,8 +7,7 @@ Prints one table and removes the trees on exit.
 
 Trees are only deleted at the end: on ext4, creating files right after deleting ~100,000
 makes the inode allocator skip "recently deleted" inodes, which slowed creates ~10x here.
-Pass ``--dir`` to choose the file system (this sandbox's /tmp is much slower at creating
-files than /var/tmp).
+Pass ``--dir`` to choose where the trees go.
 Usage: ``python benchmarks/generate.py [--sizes 10000,100000] [--dir /var/tmp] [--workers N]``.
 """
 

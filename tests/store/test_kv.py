@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.errors import StoreError, StoreUnreachableError
 from pmkv.store.files import FileStore
+from pmkv.store.interface import StoryQuery, StoryRef
 from pmkv.store.keyspace import Keyspace
 from pmkv.store.kv import KVStore
 from pmkv.store.kvscripts import LIST_ADD, LIST_ECHO, LIST_REMOVE
@@ -197,3 +198,22 @@ def test_active_ids_trust_no_stale_list(kv: KVStore, gateway: RunningGateway) ->
     other.close()
     assert kv.list_active_story_ids("demo", "alpha") == [second]
     assert len(requests) == 5  # stale: the script answered with the new list, asked again
+
+
+def test_round_trips_per_operation(kv: KVStore) -> None:
+    kv.import_project(synthetic_project("p", epics=3, stories=30))
+    requests = _count_requests(kv)
+
+    def trips(fn: Any) -> int:
+        before = len(requests)
+        fn()
+        return len(requests) - before
+
+    story = kv.read_story("p", "epic-00", "F-EPAA-001")
+    assert story is not None
+    assert trips(lambda: kv.create_story("p", "epic-00", new_story("n"))) == 2
+    assert trips(lambda: kv.write_story("p", "epic-00", "F-EPAA-001", story)) == 1
+    assert trips(lambda: kv.search_stories("p", StoryQuery(text="story"))) == 3
+    assert trips(lambda: kv.analytics("p")) == 3
+    targets = [StoryRef("epic-01", f"F-EPAB-00{i}") for i in range(1, 6)]
+    assert trips(lambda: kv.bulk_update("p", targets, {"status": "done"})) == 2

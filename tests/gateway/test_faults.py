@@ -25,51 +25,22 @@ import psutil
 import pytest
 
 from tests.gateway.wire import RawConnection, SseStream, assert_json_error, request_bytes
-from tests.support.engine import RunningEngine, engine_binary, run_engine
+from tests.support.engine import RunningEngine, run_engine, stop_process
 from tests.support.gateway import RunningGateway, run_gateway
 from tests.support.ports import free_port, wait_for_port
-
-
-def start_engine(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    """Start an engine on a given port (to bring a stopped one back at the same address)."""
-    proc = subprocess.Popen(
-        [
-            str(engine_binary()),
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--dir", str(data_dir),
-            "--save", "",
-            "--appendonly", "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    wait_for_port(port)
-    return proc
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")
 def own_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
     with run_engine(tmp_path_factory.mktemp("fault-engine")) as running:
         yield running
-        # run_engine stops only the process it started; the tests may have replaced it.
-        stop(running.process)
 
 
 @pytest.fixture(autouse=True)
 def engine_is_up(own_engine: RunningEngine, tmp_path: Path) -> None:
     """Bring the engine back if an earlier test failed while it was stopped."""
-    if own_engine.process.poll() is not None:
-        own_engine.process = start_engine(own_engine.port, tmp_path)
+    if own_engine.process is None or own_engine.process.poll() is not None:
+        own_engine.start()
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +80,7 @@ def test_engine_down_is_json_503_then_recovers_without_restart(
         healthy = client.get("/healthz")
         assert healthy.status_code == 200
 
-        stop(own_engine.process)
+        own_engine.stop()
 
         started = time.monotonic()
         down = client.post("/", json=["GET", "fault:k"])
@@ -137,7 +108,7 @@ def test_engine_down_is_json_503_then_recovers_without_restart(
         assert unhealthy.status_code != 200 or unhealthy.content != healthy.content
         assert client.get("/").status_code == 200, "the gateway itself must stay up"
 
-        own_engine.process = start_engine(own_engine.port, tmp_path)
+        own_engine.start()
         assert wait_for_pong(client), "the gateway did not reconnect to the engine"
         assert client.post("/", json=["SET", "fault:k", "after"]).json() == {"result": "OK"}
         assert client.post("/", json=["GET", "fault:k"]).json() == {"result": "YWZ0ZXI="}
@@ -160,9 +131,9 @@ def test_engine_down_twice_recovers_twice(
     with client_for(own_gateway) as client:
         for _ in range(2):
             assert wait_for_pong(client)
-            stop(own_engine.process)
+            own_engine.stop()
             assert 500 <= client.post("/", json=["PING"]).status_code < 600
-            own_engine.process = start_engine(own_engine.port, tmp_path)
+            own_engine.start()
             assert wait_for_pong(client)
 
 
@@ -306,7 +277,7 @@ def test_non_loopback_bind_without_token_is_refused(
     try:
         output, _ = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
-        stop(proc)
+        stop_process(proc)
         pytest.fail("the gateway accepted a non-loopback bind without a token")
     assert proc.returncode != 0
     assert b"token" in output.lower()
@@ -325,7 +296,7 @@ def test_default_bind_is_loopback_only(own_engine: RunningEngine, tmp_path: Path
         assert listening, "the gateway listens nowhere"
         assert {addr.ip for addr in listening} == {"127.0.0.1"}, listening
     finally:
-        stop(proc)
+        stop_process(proc)
 
 
 def test_token_from_the_environment(own_engine: RunningEngine, tmp_path: Path) -> None:
@@ -339,7 +310,7 @@ def test_token_from_the_environment(own_engine: RunningEngine, tmp_path: Path) -
         bad = httpx.post(url, json=["PING"], headers={"Authorization": "Bearer other"})
         assert bad.status_code == 401
     finally:
-        stop(proc)
+        stop_process(proc)
 
 
 def test_busy_port_is_a_clear_error(own_engine: RunningEngine, tmp_path: Path) -> None:
@@ -351,7 +322,7 @@ def test_busy_port_is_a_clear_error(own_engine: RunningEngine, tmp_path: Path) -
         try:
             output, _ = proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
-            stop(proc)
+            stop_process(proc)
             pytest.fail("the gateway did not notice that its port was busy")
     assert proc.returncode != 0
     assert str(port).encode() in output, output

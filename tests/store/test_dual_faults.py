@@ -9,11 +9,9 @@ the next write or ``pmkv reconcile`` makes files and KV equal and empties the ou
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,66 +27,24 @@ from pmkv.store.files import FileStore
 from pmkv.store.keyspace import Keyspace
 from tests.store.support import new_story
 from tests.store.test_dual_support import open_dual
-from tests.support.engine import engine_binary
+from tests.support.engine import RunningEngine, run_engine
 from tests.support.gateway import RunningGateway, run_gateway
-from tests.support.ports import free_port, wait_for_port
 
 HP = "healthcare-platform"
 RCM = "revenue-cycle-management"
 
 
-@dataclass
-class Engine:
-    """A persistent engine on a fixed port that the test can stop and start again."""
-
-    port: int
-    data_dir: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                str(engine_binary()),
-                *("--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--dir", str(self.data_dir), "--save", ""),
-                *("--appendonly", "yes", "--appendfsync", "always"),
-                *("--logfile", str(self.data_dir / "engine.log")),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
-
-
 @contextmanager
-def own_stack(tmp_path: Path) -> Iterator[tuple[Engine, RunningGateway]]:
-    data = tmp_path / "engine"
-    data.mkdir()
-    engine = Engine(free_port(), data)
-    engine.start()
-    try:
-        with run_gateway(engine.url, tmp_path / "gateway") as gateway:
-            yield engine, gateway
-    finally:
-        engine.stop()
+def own_stack(tmp_path: Path) -> Iterator[tuple[RunningEngine, RunningGateway]]:
+    with (
+        run_engine(tmp_path / "engine", durable=True) as engine,
+        run_gateway(engine.url, tmp_path / "gateway") as gateway,
+    ):
+        yield engine, gateway
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[Engine, RunningGateway]]:
+def stack(tmp_path: Path) -> Iterator[tuple[RunningEngine, RunningGateway]]:
     with own_stack(tmp_path) as running:
         yield running
 
@@ -134,7 +90,7 @@ def _write_while_down(store: DualStore, pm: Path) -> list[str]:
 
 
 def test_engine_down_then_back_the_next_write_replays_the_outbox(
-    stack: tuple[Engine, RunningGateway], pm: Path, tmp_path: Path
+    stack: tuple[RunningEngine, RunningGateway], pm: Path, tmp_path: Path
 ) -> None:
     engine, gateway = stack
     home = tmp_path / "home"
@@ -158,7 +114,7 @@ def test_engine_down_then_back_the_next_write_replays_the_outbox(
 
 
 def test_engine_down_then_back_reconcile_makes_them_equal(
-    stack: tuple[Engine, RunningGateway], pm: Path, tmp_path: Path
+    stack: tuple[RunningEngine, RunningGateway], pm: Path, tmp_path: Path
 ) -> None:
     engine, gateway = stack
     home = tmp_path / "home"
@@ -187,7 +143,7 @@ def test_engine_down_then_back_reconcile_makes_them_equal(
 
 
 def test_gateway_down_is_a_kv_failure_too(
-    stack: tuple[Engine, RunningGateway], pm: Path, tmp_path: Path
+    stack: tuple[RunningEngine, RunningGateway], pm: Path, tmp_path: Path
 ) -> None:
     _, gateway = stack
     home = tmp_path / "home"

@@ -17,8 +17,21 @@ DEFAULT_ENGINE_PORT = 6379
 DEFAULT_HOST = "127.0.0.1"
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+ENV_FILE = Path(".env.local")
+
+
+def _app_flag(value: str | None) -> bool:
+    # The app tests these variables with `=== "true"`; anything else means off.
+    return (value or "").strip() == "true"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables of a dotenv file such as ``.env.local`` (empty when there is none)."""
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
@@ -62,9 +75,21 @@ class Settings:
     keyspace: str = "production"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read the settings from ``env`` (default: ``os.environ``)."""
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        env_file: Path | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Read the settings from ``env`` (default: ``os.environ``) layered over ``env_file``.
+
+        As in Next.js, the process environment wins over ``.env.local``; pass
+        ``env_file=ENV_FILE`` to read it (the CLI does), or leave it out for tests.
+        """
         env = os.environ if env is None else env
+        if env_file is not None:
+            env = {**read_env_file(env_file), **env}
         rest_url = env.get("UPSTASH_REDIS_REST_URL") or env.get("KV_REST_API_URL") or None
         rest_token = env.get("UPSTASH_REDIS_REST_TOKEN") or env.get("KV_REST_API_TOKEN") or None
         try:
@@ -83,8 +108,8 @@ class Settings:
             rest_token=rest_token,
             environment=env.get("ENVIRONMENT") or None,
             vercel=env.get("VERCEL", "") == "1",
-            use_local_kv=_flag(env.get("USE_LOCAL_KV")),
-            dual_write=_flag(env.get("DUAL_WRITE")),
+            use_local_kv=_app_flag(env.get("USE_LOCAL_KV")),
+            dual_write=_app_flag(env.get("DUAL_WRITE")),
             dual_compare=max(0.0, min(1.0, compare)),
             pm_dir=Path(env.get("PM_DIR", "pm")),
             keyspace=env.get("PMKV_KEYSPACE", "production") or "production",

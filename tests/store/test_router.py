@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pmkv.settings import Settings
+from pmkv.settings import Settings, read_env_file
 from pmkv.store import router
 from pmkv.store.errors import NotAvailableError, RemoteURLRefusedError, StoreError
 from pmkv.store.files import FileStore
@@ -17,7 +17,6 @@ from pmkv.store.router import (
     ensure_local_url,
     is_local_url,
     open_store,
-    read_env_file,
     settings_with_env_file,
 )
 

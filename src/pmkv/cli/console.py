@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import click
 from rich.markup import escape
 
-from pmkv.cli.context import console
+from pmkv.cli.context import console, load_settings
 from pmkv.console.options import DEFAULT_HOST, DEFAULT_PORT, ConsoleOptions, check_bind
 
 
@@ -27,12 +26,10 @@ def console_cmd(pm_dir: Path | None, port: int, host: str, token: str | None) ->
     import uvicorn
 
     from pmkv.console.app import create_app
-    from pmkv.store.router import settings_with_env_file
 
     options = ConsoleOptions(host=host, port=port, token=token)
     check_bind(options)
-    # the app's own rule: the environment over .env.local (router), read once here
-    settings = settings_with_env_file(dict(os.environ))
+    settings = load_settings()
     if pm_dir is not None:
         settings = dataclasses.replace(settings, pm_dir=pm_dir)
     app = create_app(settings, options=options)

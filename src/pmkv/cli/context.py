@@ -5,20 +5,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 from rich.console import Console
 
 from pmkv.errors import PmkvError
-from pmkv.settings import Settings
+from pmkv.settings import ENV_FILE, Settings
 
 console = Console()
 err_console = Console(stderr=True)
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment once per command."""
-    return Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings once per command: the environment over ``.env.local``, as the app does."""
+    chosen = {k: v for k, v in overrides.items() if v is not None}
+    return Settings.from_env(env_file=ENV_FILE, **chosen)
 
 
 def render_error(exc: PmkvError) -> None:

@@ -10,10 +10,9 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from pmkv.cli.context import console, err_console
+from pmkv.cli.context import console, err_console, load_settings
 
 # the same settings (with .env.local) as `pmkv migrate`; shared, not copied
-from pmkv.cli.migrate import _settings
 from pmkv.errors import UsageError
 from pmkv.migrate import connect
 from pmkv.migrate.reconcile import (
@@ -95,7 +94,7 @@ def reconcile_cmd(
 
     Exit 0 when files and KV are equal afterwards, 3 when differences remain.
     """
-    settings = _settings()
+    settings = load_settings()
     target = connect.resolve(
         settings, allow_remote=allow_remote, writes=not dry_run, start_stack=False
     )

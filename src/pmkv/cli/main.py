@@ -8,7 +8,7 @@ import sys
 import click
 
 from pmkv import __version__
-from pmkv.cli.context import handle_errors
+from pmkv.cli.context import err_console, handle_errors
 
 # One module per component; each exposes ``register(group)``.
 COMMAND_MODULES = (
@@ -44,8 +44,17 @@ _register_all()
 def main() -> None:
     """Run the CLI, turning pmkv errors into messages and exit codes."""
     with handle_errors():
-        cli(standalone_mode=True)
-    sys.exit(0)
+        try:
+            code = cli.main(standalone_mode=False)
+        except click.exceptions.Abort as exc:
+            # click turns Ctrl-C into Abort; keep the shell's convention for it (130).
+            interrupted = isinstance(exc.__context__, KeyboardInterrupt)
+            err_console.print("interrupted" if interrupted else "aborted")
+            sys.exit(130 if interrupted else 1)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from dotenv import dotenv_values
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -48,19 +47,6 @@ LABELS = {
     "verify": "verifying",
     "rollback": "rolling back",
 }
-
-
-def _settings() -> Settings:
-    """Settings from the environment, with the REST URL from .env.local as the app does."""
-    settings = load_settings()
-    env_file = Path(".env.local")
-    if settings.rest_url is None and env_file.is_file():
-        values = dotenv_values(env_file)
-        url = values.get("UPSTASH_REDIS_REST_URL") or values.get("KV_REST_API_URL")
-        token = values.get("UPSTASH_REDIS_REST_TOKEN") or values.get("KV_REST_API_TOKEN")
-        if url:
-            settings = load_settings(rest_url=url, rest_token=token or "")
-    return settings
 
 
 @contextmanager
@@ -246,7 +232,7 @@ def migrate_cmd(
     quiet: bool,
 ) -> None:
     """Back up PM_DIR, migrate it into KV, verify, and write a report."""
-    settings = _settings()
+    settings = load_settings()
     source = pm_dir or settings.pm_dir
     store = None
     if not dry_run or settings.rest_url:
@@ -296,7 +282,7 @@ def verify_cmd(
     pm_dir: Path | None, projects: tuple[str, ...], sample: int | None, as_json: bool
 ) -> None:
     """Compare PM_DIR with KV, both directions, field by field (exit 3 on differences)."""
-    settings = _settings()
+    settings = load_settings()
     ks = _keyspace(settings)
     with _open(settings, allow_remote=True, writes=False) as store, _progress(not as_json) as bar:
         inv = discover(pm_dir or settings.pm_dir, list(projects) or None, keyspace=ks)
@@ -318,7 +304,7 @@ def backup_group() -> None:
 @json_opt
 def backup_create(pm_dir: Path | None, as_json: bool) -> None:
     """Snapshot PM_DIR into <home>/backups (tar.gz + sha256 manifest)."""
-    settings = _settings()
+    settings = load_settings()
     info = backup_mod.create_backup(pm_dir or settings.pm_dir, settings.home)
     if as_json:
         _print_json(asdict(info))
@@ -330,7 +316,7 @@ def backup_create(pm_dir: Path | None, as_json: bool) -> None:
 @json_opt
 def backup_list(as_json: bool) -> None:
     """List backups, oldest first."""
-    found = backup_mod.list_backups(_settings().home)
+    found = backup_mod.list_backups(load_settings().home)
     if as_json:
         _print_json([asdict(b) for b in found])
         return
@@ -349,7 +335,7 @@ def backup_restore(
     backup_id: str | None, target: Path | None, overwrite: bool, as_json: bool
 ) -> None:
     """Restore a backup (default: the latest), checking every file's checksum."""
-    result = backup_mod.restore_backup(_settings().home, backup_id, target, overwrite=overwrite)
+    result = backup_mod.restore_backup(load_settings().home, backup_id, target, overwrite=overwrite)
     if as_json:
         _print_json(asdict(result))
         return
@@ -368,7 +354,7 @@ def rollback_cmd(
     run_id: str | None, yes: bool, force: bool, allow_remote: bool, as_json: bool
 ) -> None:
     """Return every key a migrate run touched to its previous state (default: latest run)."""
-    settings = _settings()
+    settings = load_settings()
     with _open(settings, allow_remote=allow_remote, writes=True) as store:
         what = f"run {run_id}" if run_id else "the latest run"
         if not _confirm(f"roll back {what} in {store.url}?", yes):
@@ -395,7 +381,7 @@ def rollback_cmd(
 @json_opt
 def archive_cmd(pm_dir: Path | None, yes: bool, dry_run: bool, undo: bool, as_json: bool) -> None:
     """Rename PM_DIR to PM_DIR-backup after a passing verify of every project."""
-    settings = _settings()
+    settings = load_settings()
     source = pm_dir or settings.pm_dir
     if undo:
         result = archive_mod.unarchive(source, dry_run=dry_run)
@@ -423,7 +409,7 @@ def archive_cmd(pm_dir: Path | None, yes: bool, dry_run: bool, undo: bool, as_js
 @json_opt
 def status_cmd(pm_dir: Path | None, sample: int | None, as_json: bool) -> None:
     """Where the migration stands: each phase, checked live, and the next step."""
-    settings = _settings()
+    settings = load_settings()
     target = connect.resolve(settings, allow_remote=True, writes=False, start_stack=False)
     store = connect.open_store(target) if target else None
     kv_mode = settings.use_local_kv or settings.vercel or settings.environment == "PROD"

@@ -7,7 +7,6 @@ a test fails when docs/cli.md is stale (regenerate with ``python -m pmkv.cli.ref
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -20,23 +19,31 @@ a test keeps it in sync. Exit codes: 0 ok · 1 failure · 2 usage error ·
 """
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
-    found = [(path, command)]
-    if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            found.extend(_walk(command.commands[name], [*path, name]))
-    return found
+def _render(
+    command: click.Command, name: str, depth: int, parent: click.Context | None, out: list[str]
+) -> None:
+    # Contexts are chained to their parent, as when the command really runs, so that
+    # inherited settings (``-h`` as a help option, the terminal width) apply to every level.
+    with command.make_context(
+        name,
+        [],
+        parent=parent,
+        resilient_parsing=True,
+        terminal_width=100,
+        max_content_width=100,
+    ) as ctx:
+        title = ctx.command_path
+        level = "#" * min(2 + depth, 4)
+        out.append(f"{level} `{title}`\n\n```text\n{command.get_help(ctx)}\n```\n")
+        if isinstance(command, click.Group):
+            for sub in sorted(command.commands):
+                _render(command.commands[sub], sub, depth + 1, ctx, out)
 
 
 def render(root: click.Group) -> str:
     """Return the markdown reference for every command under ``root``."""
     parts = [HEADER]
-    for path, command in _walk(root, ["pmkv"]):
-        name = " ".join(path)
-        with click.Context(command, info_name=name, terminal_width=100) as ctx:
-            text = command.get_help(ctx)
-        level = "#" * min(2 + len(path) - 1, 4)
-        parts.append(f"{level} `{name}`\n\n```text\n{text}\n```\n")
+    _render(root, "pmkv", 0, None, parts)
     return "\n".join(parts)
 
 

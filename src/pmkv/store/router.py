@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from dotenv import dotenv_values
-
 from pmkv.settings import Settings
 from pmkv.store.errors import NotAvailableError, RemoteURLRefusedError, StoreError
 from pmkv.store.files import FileStore
@@ -56,16 +54,9 @@ def register_backend(backend: Backend, opener: Opener) -> None:
     _OPENERS[backend] = opener
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """The variables of a dotenv file (empty when it does not exist)."""
-    if not path.is_file():
-        return {}
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
-
-
 def settings_with_env_file(env: Mapping[str, str], env_file: Path = Path(ENV_FILE)) -> Settings:
     """Settings from ``env`` layered over ``env_file`` (the environment wins)."""
-    return Settings.from_env({**read_env_file(env_file), **env})
+    return Settings.from_env(env, env_file=env_file)
 
 
 def choose_store(settings: Settings) -> StoreChoice:

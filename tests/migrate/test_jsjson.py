@@ -1,23 +1,32 @@
-"""The fast JS-JSON path always equals ``codec.to_js_json``."""
+"""Reading a file through ``jsjson`` always equals ``codec.parse_json`` + ``to_js_json``."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pmkv.migrate.jsjson import js_json
-from pmkv.store.codec import to_js_json
+from pmkv.migrate import jsjson
+from pmkv.migrate.jsjson import load_js, load_js_utf8
+from pmkv.store.codec import parse_json, to_js_json, to_pretty_json
+from pmkv.store.errors import InvalidJSONError
 
 text = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=6),
-    st.sampled_from(["\ud800", "a\udfffb", "\ud83d\ude00", "\u2028"]),  # lone surrogates
+    st.sampled_from(["\ud800", "a\udfffb", "\ud83d\ude00", "\u2028", "\x7f", "\x1f"]),
 )
-keys = st.one_of(text, st.integers(0, 2**33).map(str), st.sampled_from(["0", "01", "²", "-1"]))
+keys = st.one_of(
+    text, st.integers(0, 2**33).map(str), st.sampled_from(["0", "01", "²", "-1", "", "$a"])
+)
 leaves = st.one_of(
     st.none(),
     st.booleans(),
-    st.integers(-(2**60), 2**60),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([2**53, 2**53 + 1, -(2**53), 2**64, -(2**63) - 1]),
     st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1.0, -0.0, 1e21, 1e-7, 1e16, 0.1]),
     text,
 )
 values = st.recursive(
@@ -27,54 +36,79 @@ values = st.recursive(
 )
 
 
-@given(values)
-def test_fast_path_equals_the_codec(value: object) -> None:
-    assert js_json(value) == to_js_json(value)  # type: ignore[arg-type]
-
-
-def test_plain_story_takes_the_fast_path() -> None:
-    value = {"id": "F-AB-001", "n": 3, "t": ["é", "✓"], "m": {"custom": {}}}
-    assert js_json(value) == '{"id":"F-AB-001","n":3,"t":["é","✓"],"m":{"custom":{}}}'
-
-
 def _file_variants(value: object) -> list[bytes]:
-    import json
-
-    from pmkv.store.codec import to_pretty_json
-
     pretty = to_pretty_json(value)  # type: ignore[arg-type]
     escaped = json.dumps(value, indent=2)  # \\u escapes, Python number layout
     return [
-        pretty.encode("utf-8"),
-        b"\xef\xbb\xbf" + pretty.replace("\n", "\r\n").encode("utf-8"),
+        pretty.encode("utf-8", "surrogatepass"),
+        b"\xef\xbb\xbf" + pretty.replace("\n", "\r\n").encode("utf-8", "surrogatepass"),
         escaped.encode("utf-8", "surrogatepass"),
+        json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"),
     ]
+
+
+def _check(data: bytes) -> None:
+    try:
+        exact = parse_json(data)
+    except InvalidJSONError:
+        with pytest.raises(InvalidJSONError):
+            load_js_utf8(data, "f")
+        return
+    assert load_js_utf8(data, "f") == (exact, to_js_json(exact).encode("utf-8"))
+    assert load_js(data, "f") == (exact, to_js_json(exact))
 
 
 @given(values)
 def test_load_js_equals_parse_then_stringify(value: object) -> None:
-    from pmkv.migrate.jsjson import load_js
-    from pmkv.store.codec import parse_json
-    from pmkv.store.errors import InvalidJSONError
-
     for data in _file_variants(value):
-        try:
-            exact = parse_json(data)
-        except InvalidJSONError:
-            try:
-                load_js(data, "f")
-            except InvalidJSONError:
-                continue
-            raise AssertionError("load_js accepted what parse_json rejects") from None
-        assert load_js(data, "f") == (exact, to_js_json(exact))
+        _check(data)
+
+
+@given(st.dictionaries(keys, values, max_size=5))
+def test_records_equal_parse_then_stringify(value: dict[str, object]) -> None:
+    for data in _file_variants(value):
+        _check(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": 1, "b": 2, "a": 3}',  # duplicate key: last value, first position
+        b'{"a": 1.0, "b": -0, "c": 1e2, "d": 2.5}',
+        b'{"b": 1, "10": 2, "a": 3, "2": 4}',  # index keys enumerate first in JS
+        b'{"n": 9007199254740993, "m": 123456789012345678901234567890}',
+        b'{"s": "\\ud83d\\ude00 \\u00e9 \\/ \\u001f \\u2028"}',
+        b'{"s": "\\ud800"}',  # lone surrogate escape: JSON.stringify escapes it back
+        b'[{"x": [1, [2, {"y": 0.5}]]}]',
+        b'{"deep": {"k": [true, false, null, {"1": 2}]}}',
+    ],
+)
+def test_awkward_files_match_the_codec(data: bytes) -> None:
+    _check(data)
+
+
+def test_plain_story_takes_the_fast_path() -> None:
+    if jsjson.orjson is None:
+        pytest.skip("orjson is not installed: every file takes the codec path")
+    value = {"id": "F-AB-001", "n": 3, "t": ["é", "✓"], "m": {"custom": {}}}
+    assert jsjson._plain(value)
+    assert not jsjson._plain({"m": {"custom": {"x": [1.5]}}})
+    assert not jsjson._plain({"m": [{"0": 1}]})
+    assert load_js(json.dumps(value).encode(), "f")[1] == (
+        '{"id":"F-AB-001","n":3,"t":["é","✓"],"m":{"custom":{}}}'
+    )
 
 
 def test_load_js_rejects_like_the_codec() -> None:
-    import pytest
-
-    from pmkv.migrate.jsjson import load_js
-    from pmkv.store.errors import InvalidJSONError
-
-    for bad in (b'{"a": NaN}', b'{"a": 1', b"\xff{}", b'{"a": "\xed\xa0\x80"}'):
+    for bad in (
+        b'{"a": NaN}',
+        b'{"a": 1',
+        b"\xff{}",
+        b'{"a": "\xed\xa0\x80"}',
+        b'{"a": "tab\tinside"}',
+        b"{'a': 1}",
+        b'{"a": 1,}',
+        b"",
+    ):
         with pytest.raises(InvalidJSONError):
             load_js(bad, "bad.json")

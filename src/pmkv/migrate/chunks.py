@@ -14,11 +14,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from pmkv.migrate.inventory import EpicInventory, Record
-from pmkv.migrate.jsjson import js_json
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.lists import json_list, story_order
 from pmkv.migrate.plan import Plan, build_plan, read_current
 from pmkv.migrate.sink import Sink, WriteStats, apply_plan
+from pmkv.store.codec import to_js_json
 from pmkv.store.keyspace import Keyspace
 
 Progress = Callable[[str, int, int], None]
@@ -53,23 +53,42 @@ class ChunkWriter:
     def records_ready(self, records: list[Record], epic: EpicInventory | None) -> None:
         """Discovery's callback: queue these records (and the epic's stories list)."""
         values = {r.key: r.text for r in records}
+        # stories come with their digests (hashed from the bytes discovery made)
+        sha256s = {r.key: r.sha256 for r in records if r.sha256}
+        self.digests.update((r.key, r.sha1) for r in records if r.sha1)
         list_keys: set[str] = set()
         if epic is not None and records and records[0].project is not None:
             key = self._ks.stories_list(records[0].project, epic.name)
-            values[key] = js_json(json_list(story_order(epic)))
+            values[key] = to_js_json(json_list(story_order(epic)))
             list_keys.add(key)
-        self.submit(values, {}, list_keys)
+        self.submit(values, {}, list_keys, sha256s)
 
-    def submit(self, values: dict[str, str], skipped: dict[str, str], list_keys: set[str]) -> None:
+    def submit(
+        self,
+        values: dict[str, str],
+        skipped: dict[str, str],
+        list_keys: set[str],
+        sha256s: dict[str, str] | None = None,
+    ) -> None:
         for future in self._futures:  # fail fast: stop reading once a write failed
             if future.done() and future.exception() is not None:
                 future.result()
         self.submitted.update(values)
-        self._futures.append(self._pool.submit(self._write, values, skipped, list_keys))
+        self._futures.append(
+            self._pool.submit(self._write, values, skipped, list_keys, sha256s or {})
+        )
 
-    def _write(self, values: dict[str, str], skipped: dict[str, str], list_keys: set[str]) -> None:
+    def _write(
+        self,
+        values: dict[str, str],
+        skipped: dict[str, str],
+        list_keys: set[str],
+        sha256s: dict[str, str],
+    ) -> None:
         before, ledger = read_current(self._store, values, self.digests)
-        plan = build_plan(values, before, ledger, skipped, list_keys=list_keys, force=self._force)
+        plan = build_plan(
+            values, before, ledger, skipped, list_keys=list_keys, force=self._force, sha256s=sha256s
+        )
         if self._sink is None and plan.to_write():
             self._sink = self._sink_factory()
         stats = (

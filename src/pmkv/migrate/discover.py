@@ -21,10 +21,9 @@ from pmkv.migrate.inventory import (
     ProjectInventory,
     Record,
 )
-from pmkv.migrate.jsjson import js_json
 from pmkv.migrate.storyload import StoryJob, load_story
 from pmkv.store import records
-from pmkv.store.codec import JsonValue, parse_json
+from pmkv.store.codec import JsonValue, parse_json, to_js_json
 from pmkv.store.errors import InvalidJSONError
 from pmkv.store.keyspace import Keyspace
 
@@ -96,7 +95,7 @@ class _Walker:
         if problems:
             self.inv.skipped[key] = rel
             return None
-        return Record(kind, key, rel, value, js_json(value), project, epic)
+        return Record(kind, key, rel, value, to_js_json(value), project, epic)
 
 
 def _dirs_and_files(folder: Path) -> tuple[list[Path], list[Path]]:
@@ -184,7 +183,15 @@ def _load_stories(walker: _Walker, epic: EpicInventory, jobs: list[StoryJob]) ->
             inv.skipped[job.key] = job.rel
             continue
         epic.stories[job.sid] = Record(
-            "story", job.key, job.rel, None, outcome.text, job.project, job.epic
+            "story",
+            job.key,
+            job.rel,
+            None,
+            outcome.text,
+            job.project,
+            job.epic,
+            outcome.sha1,
+            outcome.sha256,
         )
     inv.files_read += len(jobs)
     walker.stories_read += len(jobs)

@@ -53,6 +53,10 @@ class Record:
     text: str
     project: str | None = None
     epic: str | None = None
+    # digests of the UTF-8 text, computed once where the bytes are made (stories);
+    # empty: compute from ``text`` when needed
+    sha1: str = ""
+    sha256: str = ""
 
 
 @dataclass

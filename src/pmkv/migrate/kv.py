@@ -22,14 +22,19 @@ from pmkv.migrate.errors import StoreRejected, StoreUnreachable
 # 100,000-story tree needs few round trips, small enough to keep each response a few MB.
 READ_CHUNK = 1000
 READS_PER_REQUEST = 5
-# Read-only: GET each key and return its sha1 ("" when absent: nil would end a Lua array).
-_SHA1_SCRIPT = (
+# Read-only: for each key, compare the engine's sha1 of its value with the expected sha1
+# in ARGV. One character per key: "a" absent, "=" identical, "d" different -- so a
+# compare of 1,000 keys answers with one 1,000-character string, not 1,000 digests.
+COMPARE_SCRIPT = (
     "local out = {} "
     "for i, key in ipairs(KEYS) do "
     "local v = redis.call('GET', key) "
-    "if v then out[i] = redis.sha1hex(v) else out[i] = '' end "
-    "end return out"
+    "if not v then out[i] = 'a' "
+    "elseif redis.sha1hex(v) == ARGV[i] then out[i] = '=' "
+    "else out[i] = 'd' end "
+    "end return table.concat(out)"
 )
+ABSENT, SAME, DIFFERENT = "a", "=", "d"
 
 
 @contextmanager
@@ -107,18 +112,33 @@ class KvStore:
         commands = [["MGET", *chunk] for chunk in _chunks(keys, READ_CHUNK)]
         return self._batched_reads(commands, f"reading {len(keys)} keys")
 
-    def hashes(self, keys: Sequence[str]) -> list[str | None]:
-        """sha1 of every key's value, computed by the engine (None: absent).
+    def compare(self, keys: Sequence[str], sha1s: Sequence[str]) -> str:
+        """One status character per key (:data:`ABSENT`, :data:`SAME`, :data:`DIFFERENT`).
 
-        Comparing 40-character digests instead of whole values keeps plans and verifies
-        of large trees from moving every value over HTTP; values are only fetched for keys
-        whose digest differs from the file's.
+        The engine reads every value and hashes it (``redis.sha1hex``) against the sha1 of
+        the text we expect there, so plans and verifies of large trees move 41 bytes per
+        key instead of every value; values are fetched only for keys that differ.
         """
         commands = [
-            ["EVAL", _SHA1_SCRIPT, len(chunk), *chunk] for chunk in _chunks(keys, READ_CHUNK)
+            ["EVAL", COMPARE_SCRIPT, len(chunk), *chunk, *sha1s[start : start + len(chunk)]]
+            for start, chunk in zip(
+                range(0, len(keys), READ_CHUNK), _chunks(keys, READ_CHUNK), strict=True
+            )
         ]
-        found = self._batched_reads(commands, f"hashing {len(keys)} keys")
-        return [digest or None for digest in found]
+        out: list[str] = []
+        for start in range(0, len(commands), READS_PER_REQUEST):
+            out.extend(
+                self.pipeline(
+                    commands[start : start + READS_PER_REQUEST], f"comparing {len(keys)} keys"
+                )
+            )
+        found = "".join(out)
+        if len(found) != len(keys):
+            raise StoreRejected(
+                f"the store at {self.url} answered {len(found)} statuses for {len(keys)} keys",
+                hint="check that UPSTASH_REDIS_REST_URL points at a Redis-compatible REST API",
+            )
+        return found
 
     def hget_many(self, hash_key: str, fields: Sequence[str]) -> list[str | None]:
         """HMGET ``fields`` of ``hash_key`` in chunks."""

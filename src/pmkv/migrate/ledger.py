@@ -24,3 +24,15 @@ def text_hash(text: str) -> str:
 def sha1_text(text: str) -> str:
     """sha1 of the UTF-8 text, as the engine's ``redis.sha1hex`` computes it."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def fill_digests(
+    values: dict[str, str], sha1s: dict[str, str], sha256s: dict[str, str] | None = None
+) -> None:
+    """Add the digests of every value that has none yet (each text is hashed once)."""
+    for key, text in values.items():
+        if key not in sha1s or (sha256s is not None and key not in sha256s):
+            raw = text.encode("utf-8")
+            sha1s.setdefault(key, hashlib.sha1(raw).hexdigest())
+            if sha256s is not None:
+                sha256s.setdefault(key, hashlib.sha256(raw).hexdigest())

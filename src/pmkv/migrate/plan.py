@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pmkv.migrate.kv import KvStore
-from pmkv.migrate.ledger import LEDGER_KEY, sha1_text, text_hash
+from pmkv.migrate.kv import ABSENT, SAME, KvStore
+from pmkv.migrate.ledger import LEDGER_KEY, fill_digests, text_hash
 
 Action = Literal["create", "update", "unchanged", "conflict", "skip"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "conflict", "skip")
@@ -65,6 +65,7 @@ def build_plan(
     *,
     list_keys: set[str],
     force: bool = False,
+    sha256s: dict[str, str] | None = None,
 ) -> Plan:
     entries: list[PlanEntry] = []
     for key, text in values.items():
@@ -82,36 +83,37 @@ def build_plan(
             entries.append(PlanEntry(key, "conflict", force, why + ("; --force" if force else "")))
     for key, path in skipped.items():
         entries.append(PlanEntry(key, "skip", False, f"{path} is invalid"))
-    # the ledger/journal hash, only for what is written (hashing is a real cost at 100k)
-    hashes = {e.key: text_hash(values[e.key]) for e in entries if e.write}
+    # the ledger/journal hash, only for what is written: reused from discovery when it
+    # hashed the bytes already (hashing is a real cost at 100k)
+    known = sha256s or {}
+    hashes = {e.key: known.get(e.key) or text_hash(values[e.key]) for e in entries if e.write}
     return Plan(entries, values, before, ledger, force, hashes)
 
 
 def read_current(
-    store: KvStore | None, values: dict[str, str], digests: dict[str, str] | None = None
+    store: KvStore | None, values: dict[str, str], sha1s: dict[str, str] | None = None
 ) -> tuple[dict[str, str | None], dict[str, str | None]]:
     """What the KV holds for ``values``' keys, and their ledger entries.
 
-    Digests first: a key whose engine-side sha1 equals the file's holds exactly that
-    text, so only absent-or-different keys cost a value (and ledger) read. The sha1 of
-    each expected text is added to ``digests`` when given (verify reuses them).
+    The engine compares each value's sha1 with the file's (``sha1s``, filled in here
+    for keys that have none yet; the verify reuses them): a key that matches holds
+    exactly that text, so only keys that differ cost a value (and ledger) read.
     """
     keys = list(values)
-    if store is None:
-        return dict.fromkeys(keys), dict.fromkeys(keys)
-    before: dict[str, str | None] = {}
-    differing: list[str] = []
-    mine = {key: sha1_text(values[key]) for key in keys}
-    if digests is not None:
-        digests.update(mine)
-    for key, digest in zip(keys, store.hashes(keys), strict=True):
-        if digest is None:
-            before[key] = None
-        elif digest == mine[key]:
-            before[key] = values[key]
-        else:
-            differing.append(key)
-    before.update(zip(differing, store.get_many(differing), strict=True))
+    before: dict[str, str | None] = dict.fromkeys(keys)
     ledger: dict[str, str | None] = dict.fromkeys(keys)
+    if store is None:
+        return before, ledger
+    digests = {} if sha1s is None else sha1s
+    fill_digests(values, digests)
+    status = store.compare(keys, [digests[key] for key in keys])
+    differing: list[str] = []
+    if status.count(ABSENT) != len(status):  # a first run: everything is absent
+        for key, found in zip(keys, status, strict=True):
+            if found == SAME:
+                before[key] = values[key]
+            elif found != ABSENT:
+                differing.append(key)
+    before.update(zip(differing, store.get_many(differing), strict=True))
     ledger.update(zip(differing, store.hget_many(LEDGER_KEY, differing), strict=True))
     return before, ledger

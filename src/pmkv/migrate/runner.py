@@ -109,7 +109,10 @@ def migrate(
             lap("plan")
             if options.confirm is not None and not options.confirm(preview):
                 raise MigrateAborted("nothing was written", hint="re-run when ready")
-        writer.submit(rest, inv.skipped, list_keys)
+        # hashes discovery already made from the bytes (the non-streamed path)
+        writer.digests.update((r.key, r.sha1) for r in inv.records() if r.sha1 and r.key in rest)
+        known = {r.key: r.sha256 for r in inv.records() if r.sha256 and r.key in rest}
+        writer.submit(rest, inv.skipped, list_keys, known)
         plan, stats = writer.finish()
     except BaseException:
         writer.finish_quietly()

@@ -1,15 +1,18 @@
 """Reading one story file: read, parse, validate, check its id, serialize.
 
 Stories are nearly all of a tree, so this is the hot loop of discovery. It keeps only the
-text to store, not the parsed value. (A process pool was tried and measured slower on
-this 2-core machine: pickling the texts back cost more than the parallel parsing saved.)
+text to store and its two digests (sha1 for the engine-side compare, sha256 for the
+ledger), computed once from the bytes that will be sent, not the parsed value. (A
+process pool was tried and measured slower on this 2-core machine: pickling the texts
+back cost more than the parallel parsing saved.)
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
-from pmkv.migrate.jsjson import load_js
+from pmkv.migrate.jsjson import load_js_utf8
 from pmkv.store import records
 from pmkv.store.errors import InvalidJSONError
 
@@ -36,6 +39,8 @@ class Problem:
 class StoryOutcome:
     text: str | None  # None: not migrated (see problems)
     problems: list[Problem] = field(default_factory=list)
+    sha1: str = ""  # of the UTF-8 text (what the engine's redis.sha1hex gives)
+    sha256: str = ""  # of the UTF-8 text (the ledger's content hash)
 
 
 def load_story(job: StoryJob) -> StoryOutcome:
@@ -45,7 +50,7 @@ def load_story(job: StoryJob) -> StoryOutcome:
     except OSError as exc:
         return StoryOutcome(None, [Problem("unreadable", str(exc), "check permissions")])
     try:
-        value, text = load_js(data, job.rel)
+        value, raw = load_js_utf8(data, job.rel)
     except InvalidJSONError as exc:
         return StoryOutcome(None, [Problem("invalid-json", exc.message, exc.hint or "")])
     found = [
@@ -71,4 +76,8 @@ def load_story(job: StoryJob) -> StoryOutcome:
                 )
             ],
         )
-    return StoryOutcome(text)
+    return StoryOutcome(
+        raw.decode("utf-8"),
+        sha1=hashlib.sha1(raw).hexdigest(),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )

@@ -18,8 +18,8 @@ from typing import Literal
 
 from pmkv.migrate.diff import json_diff
 from pmkv.migrate.inventory import Inventory
-from pmkv.migrate.kv import KvStore
-from pmkv.migrate.ledger import sha1_text
+from pmkv.migrate.kv import ABSENT, SAME, KvStore
+from pmkv.migrate.ledger import fill_digests
 from pmkv.migrate.lists import expected_values
 from pmkv.store.codec import parse_json
 from pmkv.store.errors import InvalidJSONError
@@ -108,17 +108,21 @@ def verify(
         rng = random.Random(seed)
         keys = rng.sample(record_keys, min(sample, len(record_keys))) + lists
     differences: list[Difference] = []
-    # engine-side digests first; whole values only for the keys that differ
+    # engine-side compare first (it reads and hashes every value); whole values only for
+    # the keys that differ. The sha1 of each expected text is the one the run computed
+    # from the bytes it sent, when given.
+    sha1s = {k: digests[k] for k in keys if k in digests} if digests else {}
+    fill_digests({k: expected[k] for k in keys if k not in sha1s}, sha1s)
+    status = store.compare(keys, [sha1s[k] for k in keys])
     differing: list[str] = []
-    for n, (key, digest) in enumerate(zip(keys, store.hashes(keys), strict=True)):
-        if digest is None:
-            differences.append(Difference(key, "missing", paths.get(key), ["/"], "no such key"))
-        elif digest != (digests.get(key) if digests else None) and digest != sha1_text(
-            expected[key]
-        ):
-            differing.append(key)
-        if progress and n % 1000 == 0:
-            progress("verify", n, len(keys))
+    if status.count(SAME) != len(status):
+        for key, found in zip(keys, status, strict=True):
+            if found == ABSENT:
+                differences.append(Difference(key, "missing", paths.get(key), ["/"], "no such key"))
+            elif found != SAME:
+                differing.append(key)
+    if progress:
+        progress("verify", len(keys) // 2, len(keys))
     for key, value in zip(differing, store.get_many(differing), strict=True):
         if value is None:
             differences.append(Difference(key, "missing", paths.get(key), ["/"], "no such key"))

@@ -125,9 +125,13 @@ def served(console_env: ConsoleEnv) -> Iterator[ConsoleEnv]:
         yield console_env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """Headless Debian Chromium through Playwright, with a new empty profile."""
+    """Headless Debian Chromium through Playwright, with a new empty profile.
+
+    Module-scoped: the sync API keeps an event loop running in this thread while it is
+    open, which would break the asyncio tests that run later in the session.
+    """
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver")
     from playwright.sync_api import sync_playwright

@@ -1,6 +1,7 @@
 """Benchmark: the pmkv gateway against webdis (a C HTTP gateway) on the same engine.
 
-Starts a fresh engine (valkey-server), our gateway (``python -m pmkv serve`` with a token,
+Starts a fresh engine (valkey-server), our gateway (``pmkv.gateway.server.serve``, what
+``pmkv serve`` runs, with a token,
 clients' full protocol: Authorization, ``Upstash-Encoding: base64``, ``upstash-sync-token``)
 and webdis, all on 127.0.0.1, then drives them with wrk:
 
@@ -11,7 +12,7 @@ and webdis, all on 127.0.0.1, then drives them with wrk:
 
 Prints one table (or ``--json``). Every process it starts is stopped on exit, Ctrl-C
 included. Usage: ``python benchmarks/gateway.py [--duration 4] [--repeat 1] [--workers 1]
-[--json]``.
+[--connections 1,32,128] [--no-pipeline] [--json]``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,18 @@ TOKEN = "bench-token-0123456789abcdef"
 CONNECTIONS = (1, 32, 128)
 PIPELINE_DEPTH = 100
 PIPELINE_CONNECTIONS = 32
+
+# The gateway through its library entry point (what `pmkv serve` calls), so the benchmark
+# does not depend on every other CLI module importing cleanly.
+SERVE = """
+import logging, sys
+from pmkv.gateway.config import GatewayConfig
+from pmkv.gateway.server import serve
+logging.basicConfig(level="WARNING")
+port, engine_url, token, workers = sys.argv[1:5]
+serve(GatewayConfig(token=token, engine_url=engine_url, host="127.0.0.1", port=int(port),
+                    workers=int(workers)))
+"""
 
 # wrk's done() hook prints one parseable line; latency figures are in microseconds.
 DONE_HOOK = """
@@ -173,9 +186,8 @@ def start_stack(stack: Stack, workers: int) -> tuple[int, int, int]:
     wait_for_port(engine_port, engine, "the engine", stack.log("engine"))
     gateway = stack.spawn(
         "gateway",
-        [sys.executable, "-m", "pmkv", "serve", "--host", "127.0.0.1",
-         "--port", str(gateway_port), "--engine-url", f"redis://127.0.0.1:{engine_port}",
-         "--token", TOKEN, "--workers", str(workers)],
+        [sys.executable, "-c", SERVE, str(gateway_port), f"redis://127.0.0.1:{engine_port}",
+         TOKEN, str(workers)],
     )  # fmt: skip
     wait_for_port(gateway_port, gateway, "the gateway", stack.log("gateway"))
     config = {
@@ -294,7 +306,15 @@ def median(cells: list[Cell]) -> Cell:
     return sorted(cells, key=lambda cell: cell.commands_per_s)[len(cells) // 2]
 
 
-def measure(duration: int, repeat: int, workers: int, workdir: Path, progress: bool) -> list[Row]:
+def measure(
+    duration: int,
+    repeat: int,
+    workers: int,
+    workdir: Path,
+    progress: bool,
+    connections_list: tuple[int, ...] = CONNECTIONS,
+    pipeline: bool = True,
+) -> list[Row]:
     stack = Stack(workdir)
     rows: list[Row] = []
     try:
@@ -310,7 +330,7 @@ def measure(duration: int, repeat: int, workers: int, workdir: Path, progress: b
             ("SET", "webdis"): wrk_script(workdir, "w-set", "GET", f"/SET/{KEY}/{VALUE}", {}, None),
         }
         for command in ("GET", "SET"):
-            for connections in CONNECTIONS:
+            for connections in connections_list:
                 if progress:
                     print(f"… {command} at {connections} connections", file=sys.stderr)
                 scenario = f"single {command}"
@@ -327,6 +347,8 @@ def measure(duration: int, repeat: int, workers: int, workdir: Path, progress: b
                         cells[target].append(cell)
                 ours, peer = median(cells["ours"]), median(cells["webdis"])
                 rows.append(Row(scenario, connections, ours, peer))
+        if not pipeline:
+            return rows
         if progress:
             print(f"… /pipeline of {PIPELINE_DEPTH} GETs", file=sys.stderr)
         batch = json.dumps([["GET", KEY]] * PIPELINE_DEPTH)
@@ -397,6 +419,14 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="gateway worker processes (default 1)"
     )
+    parser.add_argument(
+        "--connections",
+        default=",".join(map(str, CONNECTIONS)),
+        help="comma-separated connection counts of the single-command cells (default 1,32,128)",
+    )
+    parser.add_argument(
+        "--no-pipeline", action="store_true", help="skip the /pipeline row (quick latency runs)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
     # A SIGTERM unwinds like Ctrl-C, so the finally blocks stop every child.
@@ -410,6 +440,8 @@ def main() -> None:
                 args.workers,
                 Path(tmp),
                 progress=not args.json,
+                connections_list=tuple(int(c) for c in args.connections.split(",") if c.strip()),
+                pipeline=not args.no_pipeline,
             )
         except KeyboardInterrupt:
             raise SystemExit(130) from None

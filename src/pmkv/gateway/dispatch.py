@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from binascii import b2a_base64
 from collections.abc import Callable, Coroutine
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -177,6 +178,10 @@ class Dispatcher:
             if type(reply) is bytes:
                 if override is not None:
                     reply = override
+                elif b64 and reply != _OK:
+                    # The usual answer (a value under base64): straight to bytes.
+                    slot.send(200, b'{"result":"' + b2a_base64(reply, newline=False) + b'"}')
+                    return
             elif isinstance(reply, RespError):
                 slot.send(400, response.error_body(reply.message))
                 return

@@ -49,19 +49,31 @@ class ChunkWriter:
         self.digests: dict[str, str] = {}  # sha1 of each expected text, for the verify
         self.written = 0
         self.batches = 0
+        # small chunks (an epic of 20 stories) are gathered up to one batch, so each
+        # compare request, journal fsync and write request carries many keys
+        self._pending: dict[str, str] = {}
+        self._pending_lists: set[str] = set()
+        self._pending_sha256: dict[str, str] = {}
 
     def records_ready(self, records: list[Record], epic: EpicInventory | None) -> None:
         """Discovery's callback: queue these records (and the epic's stories list)."""
-        values = {r.key: r.text for r in records}
+        values = self._pending
+        values.update((r.key, r.text) for r in records)
         # stories come with their digests (hashed from the bytes discovery made)
-        sha256s = {r.key: r.sha256 for r in records if r.sha256}
+        self._pending_sha256.update((r.key, r.sha256) for r in records if r.sha256)
         self.digests.update((r.key, r.sha1) for r in records if r.sha1)
-        list_keys: set[str] = set()
         if epic is not None and records and records[0].project is not None:
             key = self._ks.stories_list(records[0].project, epic.name)
             values[key] = to_js_json(json_list(story_order(epic)))
-            list_keys.add(key)
-        self.submit(values, {}, list_keys, sha256s)
+            self._pending_lists.add(key)
+        if len(values) >= self._batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            values, lists, sha256s = self._pending, self._pending_lists, self._pending_sha256
+            self._pending, self._pending_lists, self._pending_sha256 = {}, set(), {}
+            self._enqueue(values, {}, lists, sha256s)
 
     def submit(
         self,
@@ -69,6 +81,17 @@ class ChunkWriter:
         skipped: dict[str, str],
         list_keys: set[str],
         sha256s: dict[str, str] | None = None,
+    ) -> None:
+        """Queue ``values`` after everything gathered so far (order is kept)."""
+        self._flush()
+        self._enqueue(values, skipped, list_keys, sha256s)
+
+    def _enqueue(
+        self,
+        values: dict[str, str],
+        skipped: dict[str, str],
+        list_keys: set[str],
+        sha256s: dict[str, str] | None,
     ) -> None:
         for future in self._futures:  # fail fast: stop reading once a write failed
             if future.done() and future.exception() is not None:
@@ -104,6 +127,7 @@ class ChunkWriter:
 
     def finish(self) -> tuple[Plan, WriteStats]:
         """Wait for every chunk; the merged plan and totals (raises the first failure)."""
+        self._flush()
         try:
             for future in self._futures:
                 future.result()

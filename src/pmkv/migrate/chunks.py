@@ -66,6 +66,7 @@ class ChunkWriter:
             key = self._ks.stories_list(records[0].project, epic.name)
             values[key] = to_js_json(json_list(story_order(epic)))
             self._pending_lists.add(key)
+        self.submitted.update(values)  # what the runner must not submit again
         if len(values) >= self._batch_size:
             self._flush()
 
@@ -84,6 +85,7 @@ class ChunkWriter:
     ) -> None:
         """Queue ``values`` after everything gathered so far (order is kept)."""
         self._flush()
+        self.submitted.update(values)
         self._enqueue(values, skipped, list_keys, sha256s)
 
     def _enqueue(
@@ -96,7 +98,6 @@ class ChunkWriter:
         for future in self._futures:  # fail fast: stop reading once a write failed
             if future.done() and future.exception() is not None:
                 future.result()
-        self.submitted.update(values)
         self._futures.append(
             self._pool.submit(self._write, values, skipped, list_keys, sha256s or {})
         )

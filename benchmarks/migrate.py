@@ -10,7 +10,10 @@ For each size (default 500, 10,000 and 100,000 stories) it generates a tree with
   since ``pmkv migrate`` takes one first unless ``--no-backup``).
 
 It starts its own engine + gateway (``pmkv.engine.stack.up`` in a temporary home, free
-ports), prints one table (or ``--json``) and stops everything on exit.
+ports), prints one table (or ``--json``) and stops everything on exit. Besides wall
+time it reports CPU seconds per process for the migrate (this process by
+``time.process_time``, the gateway and the engine from ``/proc/<pid>/stat``): on a shared,
+loaded machine the wall clock alone cannot tell slow code from a busy CPU.
 Usage: ``python benchmarks/migrate.py [--sizes 500,10000,100000] [--json]``.
 """
 
@@ -45,6 +48,11 @@ class Row:
     write_s: float
     verify_s: float
     keys_written: int
+    floor_cpu_s: float
+    cpu_pmkv_s: float
+    cpu_gateway_s: float
+    cpu_engine_s: float
+    load: float
 
     @property
     def ratio(self) -> float:
@@ -57,10 +65,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def floor(tree: Path) -> tuple[float, int]:
-    """Best of two: read and parse every JSON file of the tree."""
-    best, files = float("inf"), 0
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def floor(tree: Path) -> tuple[float, int, float]:
+    """Best of two: read and parse every JSON file of the tree (wall s, files, CPU s)."""
+    best, files, best_cpu = float("inf"), 0, float("inf")
     for _ in range(2):
+        cpu = time.process_time()
         started = time.perf_counter()
         files = 0
         for folder, _dirs, names in os.walk(tree):
@@ -70,19 +85,24 @@ def floor(tree: Path) -> tuple[float, int]:
                         json.loads(handle.read())
                     files += 1
         best = min(best, time.perf_counter() - started)
-    return best, files
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+    return best, files, best_cpu
 
 
-def measure(size: int, work: Path, store: KvStore) -> Row:
+def measure(size: int, work: Path, store: KvStore, pids: tuple[int, int]) -> Row:
     tree = work / f"pm-{size}"
     if not tree.is_dir():
         generate_tree(tree, projects=max(1, size // 20_000), stories=size, seed=1)
-    floor_s, files = floor(tree)
+    floor_s, files, floor_cpu = floor(tree)
     store.pipeline([["FLUSHALL"]], "flushing before a run")
     home = work / f"home-{size}"
+    others = [proc_cpu(pid) for pid in pids]
+    cpu = time.process_time()
     started = time.perf_counter()
     result = migrate(store, MigrateOptions(tree, home, backup=False))
     took = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    gateway_cpu, engine_cpu = (proc_cpu(pid) - was for pid, was in zip(pids, others, strict=True))
     if result.verify is None or not result.verify.ok or result.exit_code != 0:
         raise SystemExit(f"migration of {size} stories did not verify: {result.as_dict()}")
     started = time.perf_counter()
@@ -97,6 +117,11 @@ def measure(size: int, work: Path, store: KvStore) -> Row:
         result.timings["write"],
         result.timings.get("verify", 0.0),
         result.write.written,
+        floor_cpu,
+        cpu,
+        gateway_cpu,
+        engine_cpu,
+        os.getloadavg()[0],
     )
 
 
@@ -104,14 +129,17 @@ def table(rows: list[Row]) -> str:
     head = (
         f"{'stories':>8} | {'floor s':>8} | {'floor st/s':>10} | {'migrate+verify s':>16} |"
         f" {'ours st/s':>9} | {'ratio':>5} | {'(write s':>8} | {'verify s)':>9} |"
-        f" {'backup s':>8}"
+        f" {'backup s':>8} | {'CPU s floor':>11} | {'pmkv':>5} | {'gateway':>7} | {'engine':>6} |"
+        f" {'load':>4}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
             f"{r.stories:>8,} | {r.floor_s:>8.2f} | {r.stories / r.floor_s:>10,.0f} |"
             f" {r.migrate_s:>16.2f} | {r.stories / r.migrate_s:>9,.0f} | {r.ratio:>4.1f}x |"
-            f" {r.write_s:>8.2f} | {r.verify_s:>9.2f} | {r.backup_s:>8.2f}"
+            f" {r.write_s:>8.2f} | {r.verify_s:>9.2f} | {r.backup_s:>8.2f} |"
+            f" {r.floor_cpu_s:>11.2f} | {r.cpu_pmkv_s:>5.2f} | {r.cpu_gateway_s:>7.2f} |"
+            f" {r.cpu_engine_s:>6.2f} | {r.load:>4.1f}"
         )
     return "\n".join(lines)
 
@@ -129,7 +157,7 @@ def main() -> None:
         info = stack.up(settings)
         with KvStore(info.rest_url, info.token) as store:
             for size in sizes:
-                rows.append(measure(size, work, store))
+                rows.append(measure(size, work, store, (info.gateway_pid, info.engine_pid)))
                 print(f"done: {size:,} stories", file=sys.stderr)
     finally:
         stack.down(settings)

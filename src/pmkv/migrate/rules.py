@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from itertools import chain
 
 from pmkv.migrate.inventory import Anomaly, EpicInventory, Inventory, Kind
 from pmkv.store import keyspace, records
@@ -43,12 +44,22 @@ def check_duplicates(inv: Inventory) -> None:
         if project.record and (pid := _id_of(project.record.value)):
             project_ids[pid].append(project.record.path)
         epic_ids: dict[str, list[str]] = defaultdict(list)
-        story_ids: dict[str, list[str]] = defaultdict(list)
         for epic in project.epics.values():
             if epic.record and (eid := _id_of(epic.record.value)):
                 epic_ids[eid].append(epic.record.path)
-            for sid, story in epic.stories.items():
-                story_ids[sid].append(story.path)
+        # story ids: count first (C speed), collect paths only for repeated ids
+        repeated = {
+            sid
+            for sid, n in Counter(
+                chain.from_iterable(e.stories for e in project.epics.values())
+            ).items()
+            if n > 1
+        }
+        story_ids: dict[str, list[str]] = defaultdict(list)
+        if repeated:
+            for epic in project.epics.values():
+                for sid in repeated.intersection(epic.stories):
+                    story_ids[sid].append(epic.stories[sid].path)
         for what, seen in (("epic id", epic_ids), ("story id", story_ids)):
             _report_dupes(inv, what, seen, project.name)
     _report_dupes(inv, "project id", project_ids, None)

@@ -23,7 +23,7 @@ from pmkv.migrate.ledger import fill_digests
 from pmkv.migrate.lists import expected_values
 from pmkv.store.codec import parse_json
 from pmkv.store.errors import InvalidJSONError
-from pmkv.store.keyspace import KeyRef, Keyspace
+from pmkv.store.keyspace import Keyspace
 
 Progress = Callable[[str, int, int], None]
 DiffKind = Literal["missing", "changed", "extra"]
@@ -100,7 +100,11 @@ def verify(
     if expected is None:
         current_pl = store.get_many([pl_key])[0] if inv.selected else None
         expected = expected_values(inv, ks, current_pl)
-    paths = {r.key: r.path for r in inv.records()}
+    paths: dict[str, str] = {}
+    known: dict[str, tuple[str, str | None]] = {}  # record key -> (kind, project)
+    for record in inv.records():
+        paths[record.key] = record.path
+        known[record.key] = (record.kind, record.project)
     keys = list(expected)
     if sample is not None:
         record_keys = [k for k in keys if k in paths]
@@ -130,7 +134,7 @@ def verify(
             key == pl_key and inv.selected and _contains(value, inv)
         ):
             differences.append(_changed(key, expected[key], value, paths.get(key)))
-    scanned = _scan_scope(store, inv, ks)
+    scanned = _scan_scope(store, inv, ks, known)
     for key in scanned:
         if key not in expected:
             ref = inv.skipped.get(key)
@@ -156,27 +160,36 @@ def _contains(value: str, inv: Inventory) -> bool:
     )
 
 
-def _scan_scope(store: KvStore, inv: Inventory, ks: Keyspace) -> dict[str, KeyRef]:
-    """Keys in KV that belong to the migrated projects (every project when none selected)."""
-    keys = store.scan("pm:*")
+def _scan_scope(
+    store: KvStore, inv: Inventory, ks: Keyspace, known: dict[str, tuple[str, str | None]]
+) -> dict[str, tuple[str, str | None]]:
+    """Keys in KV that belong to the migrated projects, with their (kind, project).
+
+    Every project when none is selected. Keys of known records are not parsed again
+    (their kind and project are the record's); every other key is.
+    """
     wanted = set(inv.projects)
-    out: dict[str, KeyRef] = {}
-    for key in keys:
-        ref = ks.parse(key)
-        if ref is None or ref.project is None:
-            continue
-        if inv.selected is None or ref.project in wanted:
-            out[key] = ref
+    out: dict[str, tuple[str, str | None]] = {}
+    for key in store.scan("pm:*"):
+        found = known.get(key)
+        if found is None:
+            ref = ks.parse(key)
+            if ref is None:
+                continue
+            found = (ref.kind, ref.project)
+        project = found[1]
+        if project is not None and (inv.selected is None or project in wanted):
+            out[key] = found
     return out
 
 
-def _counts(inv: Inventory, scanned: dict[str, KeyRef]) -> list[ProjectCounts]:
+def _counts(inv: Inventory, scanned: dict[str, tuple[str, str | None]]) -> list[ProjectCounts]:
     kv: dict[str, Counter[str]] = {}
     names = {"epic": "epics", "story": "stories"}
-    for ref in scanned.values():
-        kind = names.get(ref.kind)
-        if kind and ref.project is not None:
-            kv.setdefault(ref.project, Counter())[kind] += 1
+    for (ref_kind, owner), n in Counter(scanned.values()).items():
+        kind = names.get(ref_kind)
+        if kind and owner is not None:
+            kv.setdefault(owner, Counter())[kind] += n
     out: list[ProjectCounts] = []
     for name in sorted(set(inv.projects) | set(kv)):
         project = inv.projects.get(name)

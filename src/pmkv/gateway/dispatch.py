@@ -22,7 +22,7 @@ from pmkv.gateway.coerce import (
     parse_json,
     to_command,
 )
-from pmkv.gateway.encode import entries_json, value_json
+from pmkv.gateway.encode import entries_json, result_body
 from pmkv.gateway.errors import BadRequest, EngineUnavailable, GatewayError, MethodNotAllowed
 from pmkv.gateway.lua import ScriptAliases, scan_withtype
 from pmkv.gateway.policy import REFUSED, refusal
@@ -191,7 +191,7 @@ class Dispatcher:
             if resp2:
                 slot.send(200, to_resp2(reply), response.OCTETS)
             else:
-                slot.send(200, b'{"result":' + value_json(reply, b64).encode() + b"}")
+                slot.send(200, result_body(reply, b64))
 
         return done
 

@@ -63,6 +63,36 @@ def value_json(reply: Reply, base64: bool) -> str:
     return _plain(reply)
 
 
+def _flat_b64(items: list[Reply]) -> bytes | None:
+    """A flat array of bulks / nulls / integers (MGET, LRANGE, HMGET ...) under base64,
+    built as bytes with no str round trip; None when an item is anything else."""
+    # Optimistic: every item a bulk (an MGET of existing keys) is one join.
+    encoded = [b2a_base64(r, newline=False) if type(r) is bytes else None for r in items]
+    if encoded and None not in encoded:
+        return b'["' + b'","'.join(encoded) + b'"]'  # type: ignore[arg-type]
+    out: list[bytes] = []
+    append = out.append
+    for r in items:
+        if type(r) is bytes:
+            append(b'"' + b2a_base64(r, newline=False) + b'"')
+        elif r is None:
+            append(b"null")
+        elif type(r) is int:
+            append(b"%d" % r)
+        else:
+            return None
+    return b"[" + b",".join(out) + b"]"
+
+
+def result_body(reply: Reply, base64: bool) -> bytes:
+    """The whole ``{"result":...}`` body of a single command, UTF-8."""
+    if base64 and type(reply) is list:
+        flat = _flat_b64(reply)
+        if flat is not None:
+            return b'{"result":' + flat + b"}"
+    return b'{"result":' + value_json(reply, base64).encode() + b"}"
+
+
 def error_json(message: str) -> str:
     """``{"error": message}``; error strings are never base64-encoded."""
     return '{"error":' + json_string(message) + "}"
@@ -90,7 +120,9 @@ def entries_json(replies: list[Reply], base64: bool) -> bytes:
         items = [
             b'{"result":"' + b2a_base64(r, newline=False) + b'"}'
             if type(r) is bytes and r != b"OK"
-            else entry_json(r, True).encode()
+            else error_json(r.message).encode()
+            if isinstance(r, RespError)
+            else result_body(r, True)
             for r in replies
         ]
     else:

@@ -26,6 +26,7 @@ from pmkv.gateway.config import GatewayConfig
 from pmkv.gateway.dispatch import Dispatcher
 from pmkv.gateway.engine_conn import Engine
 from pmkv.gateway.errors import BindError, EngineUnavailable, RequestTimeout
+from pmkv.gateway.memory import tune_malloc
 from pmkv.gateway.pool import DedicatedPool
 from pmkv.gateway.protocol import HttpConnection
 from pmkv.gateway.resp import RespError
@@ -241,6 +242,8 @@ def serve(
 
         run_workers(config, progress)
         return
+
+    tune_malloc()
 
     async def main() -> None:
         running = await start_server(config, progress, sock=sock, shared_aliases=shared_aliases)

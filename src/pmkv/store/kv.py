@@ -157,7 +157,7 @@ class KVStore(BaseStore):
     def _mget(self, keys: Sequence[str]) -> list[Any]:
         raw = self._mget_text(keys)
         return [
-            None if text is None else parse_json(text, key)
+            None if text is None else kvread.parse_value(text, key)
             for key, text in zip(keys, raw, strict=True)
         ]
 

@@ -355,7 +355,7 @@ def _epic(walker: _Walker, proj: ProjectInventory, folder: Path) -> EpicInventor
     for file_name in story_names:
         sid = file_name[: -len(".json")]
         key = walker.ks.story(p, name, sid)
-        job = StoryJob(os.path.join(base, file_name), rel_base + file_name, key, sid, p, name)
+        job = StoryJob(f"{base}/{file_name}", rel_base + file_name, key, sid, p, name)
         jobs.append(job)
     _load_stories(walker, epic, jobs)
     walker.ready([epic.record, *epic.stories.values()], epic)

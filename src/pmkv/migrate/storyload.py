@@ -10,6 +10,7 @@ back cost more than the parallel parsing saved.)
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 
 from pmkv.migrate.jsjson import load_js_utf8
@@ -43,10 +44,28 @@ class StoryOutcome:
     sha256: str = ""  # of the UTF-8 text (the ledger's content hash)
 
 
+_FIRST_READ = 1 << 16  # a story file is ~2-3 KB; bigger ones take more reads
+
+
+def read_bytes(path: str) -> bytes:
+    """The whole file. os.open/os.read skip the buffered file object ``open`` builds,
+    which is half the cost of reading a 3 KB file (~4.5 of ~9 µs, measured)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(fd, _FIRST_READ)
+        if len(data) < _FIRST_READ:
+            return data
+        chunks = [data]
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_story(job: StoryJob) -> StoryOutcome:
     try:
-        with open(job.path, "rb") as handle:
-            data = handle.read()
+        data = read_bytes(job.path)
     except OSError as exc:
         return StoryOutcome(None, [Problem("unreadable", str(exc), "check permissions")])
     try:

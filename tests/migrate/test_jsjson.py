@@ -76,6 +76,7 @@ def test_records_equal_parse_then_stringify(value: dict[str, object]) -> None:
         b'{"a": 1, "b": 2, "a": 3}',  # duplicate key: last value, first position
         b'{"a": 1.0, "b": -0, "c": 1e2, "d": 2.5}',
         b'{"b": 1, "10": 2, "a": 3, "2": 4}',  # index keys enumerate first in JS
+        b'{"b": 1, "\\u0031": 2}',  # an escaped index key (the old text check missed it)
         b'{"n": 9007199254740993, "m": 123456789012345678901234567890}',
         b'{"s": "\\ud83d\\ude00 \\u00e9 \\/ \\u001f \\u2028"}',
         b'{"s": "\\ud800"}',  # lone surrogate escape: JSON.stringify escapes it back

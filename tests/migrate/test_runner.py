@@ -206,3 +206,21 @@ def test_legacy_keyspace_is_a_named_alternative(
     assert f"pm:epic:{P}:zsdzsd" in keys
     assert f"pm:epic:{P}:zsdzsd:stories" in keys
     assert not any(k.startswith(f"pm:project:{P}:") for k in keys)  # never mixed
+
+
+def test_batches_count_utf8_bytes_not_characters() -> None:
+    from pmkv.migrate.plan import Plan, PlanEntry
+    from pmkv.migrate.sink import apply_plan
+
+    values = {f"pm:k{i}": '"' + "漢" * 100 + '"' for i in range(10)}  # 302 bytes, 102 chars
+    plan = Plan(
+        [PlanEntry(k, "create", True) for k in values],
+        values,
+        dict.fromkeys(values),
+        dict.fromkeys(values),
+        hashes=dict.fromkeys(values, "h"),
+    )
+    sink = RecordingSink()
+    apply_plan(plan, sink, batch_size=500, max_bytes=1_000)
+    msets = [c for c in sink.commands if c[0] == "MSET"]
+    assert [len(c) // 2 for c in msets] == [3, 3, 3, 1]  # by characters it would be 1 batch

@@ -115,3 +115,23 @@ def test_backup_cli_and_archive_cli(
     undo = pmkv("archive", str(pm_copy), "--undo", env=env, cwd=tmp_path)
     assert undo.returncode == 0
     assert pm_copy.is_dir()
+
+
+def test_status_and_verify_follow_the_last_migrated_folder(
+    pm_copy: Path, home: Path, tmp_path: Path, gateway: RunningGateway, clean_engine: redis.Redis
+) -> None:
+    """Right after `pmkv migrate examples/pm`, plain `pmkv status` / `pmkv verify` (no
+    ./pm here) inspect the folder that run read instead of saying there is nothing."""
+    env = cli_env(gateway, home)
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    run = pmkv("migrate", str(pm_copy), "-q", env=env, cwd=cwd)
+    assert run.returncode == 0, run.stderr
+    verify = pmkv("verify", "--json", env=env, cwd=cwd)
+    assert verify.returncode == 0, verify.stderr
+    assert json.loads(verify.stdout)["ok"] is True
+    status = pmkv("status", "--json", env=env, cwd=cwd)
+    assert status.returncode == 0, status.stderr
+    phases = {p["name"]: p["done"] for p in json.loads(status.stdout)["phases"]}
+    assert phases["migrated"]
+    assert phases["verified"]

@@ -11,6 +11,7 @@ from pmkv.migrate.errors import SourceMissing
 from pmkv.migrate.lists import expected_values, story_order
 from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.keyspace import Keyspace
+from tests.migrate.conftest import story, write_json
 
 KS = Keyspace.production()
 
@@ -90,3 +91,27 @@ def test_unknown_project_is_a_usage_error(fixture_pm: Path) -> None:
 def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(SourceMissing):
         discover(tmp_path / "absent")
+
+
+def test_soft_deleted_story_outside_story_ids_is_expected(pm_copy: Path) -> None:
+    """The app drops a deleted story from storyIds (§5): only live ones are warned about."""
+    rcm = pm_copy / "healthcare-platform" / "revenue-cycle-management"
+    write_json(rcm / "F-RCM-031.json", story("F-RCM-031", "revenue-cycle-management", deleted=True))
+    write_json(rcm / "F-RCM-032.json", story("F-RCM-032", "revenue-cycle-management"))
+    inv = discover(pm_copy)
+    unlisted = {
+        a.file.rsplit("/", 1)[-1] for a in inv.warnings if a.code == "story-not-in-storyIds"
+    }
+    assert unlisted == {"F-RCM-032.json"}
+    # both are still migrated, the deleted one included (its id stays taken)
+    stories = inv.projects["healthcare-platform"].epics["revenue-cycle-management"].stories
+    assert {"F-RCM-031", "F-RCM-032"} <= set(stories)
+    assert stories["F-RCM-031"].deleted
+    assert not stories["F-RCM-032"].deleted
+
+
+def test_bundled_examples_have_no_anomalies() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "pm"
+    inv = discover(examples)
+    assert [a.as_dict() for a in inv.anomalies] == []
+    assert inv.projects["healthcare-platform"].counts()["stories"] == 600

@@ -285,7 +285,8 @@ def verify_cmd(
     settings = load_settings()
     ks = _keyspace(settings)
     with _open(settings, allow_remote=True, writes=False) as store, _progress(not as_json) as bar:
-        inv = discover(pm_dir or settings.pm_dir, list(projects) or None, keyspace=ks)
+        source = pm_dir or status_mod.default_pm_dir(settings.pm_dir, settings.home)
+        inv = discover(source, list(projects) or None, keyspace=ks)
         result = verify(store, inv, ks, sample=sample, progress=bar)
     if as_json:
         _print_json(result.as_dict())
@@ -414,7 +415,7 @@ def status_cmd(pm_dir: Path | None, sample: int | None, as_json: bool) -> None:
     store = connect.open_store(target) if target else None
     kv_mode = settings.use_local_kv or settings.vercel or settings.environment == "PROD"
     ctx = status_mod.StatusContext(
-        settings.pm_dir if pm_dir is None else pm_dir,
+        status_mod.default_pm_dir(settings.pm_dir, settings.home) if pm_dir is None else pm_dir,
         settings.home,
         store,
         _keyspace(settings),

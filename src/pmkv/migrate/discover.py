@@ -192,6 +192,7 @@ def _load_stories(walker: _Walker, epic: EpicInventory, jobs: list[StoryJob]) ->
             job.epic,
             outcome.sha1,
             outcome.sha256,
+            outcome.deleted,
         )
     inv.files_read += len(jobs)
     walker.stories_read += len(jobs)

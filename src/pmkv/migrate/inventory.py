@@ -57,6 +57,7 @@ class Record:
     # empty: compute from ``text`` when needed
     sha1: str = ""
     sha256: str = ""
+    deleted: bool = False  # a soft-deleted story (``"deleted": true``)
 
 
 @dataclass

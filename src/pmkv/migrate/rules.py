@@ -123,7 +123,9 @@ def check_story_ids(inv: Inventory, epic: EpicInventory, present: set[str], proj
                 )
             )
     for sid in epic.stories:
-        if sid not in seen:
+        # The app removes a soft-deleted story from storyIds on purpose (data model §5),
+        # so only live stories missing from it are worth a warning.
+        if sid not in seen and not epic.stories[sid].deleted:
             inv.anomalies.append(
                 Anomaly(
                     "warning",

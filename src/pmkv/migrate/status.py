@@ -19,6 +19,23 @@ from pmkv.migrate.verify import VerifyResult, verify
 from pmkv.store.keyspace import Keyspace
 
 
+def default_pm_dir(configured: Path, home: Path) -> Path:
+    """The pm/ folder to inspect when the user names none.
+
+    ``configured`` (PM_DIR, default ``./pm``) when it or its archive exists; otherwise the
+    folder the latest migration run read (e.g. ``pmkv migrate examples/pm``), so that
+    ``pmkv status`` and ``pmkv verify`` right after a migration look where it looked.
+    """
+    if configured.is_dir() or archive_path(configured).is_dir():
+        return configured
+    last = latest_run(home)
+    if last is not None:
+        used = Path(last.pm_dir)
+        if used.is_dir() or archive_path(used).is_dir():
+            return used
+    return configured
+
+
 @dataclass
 class StatusContext:
     pm_dir: Path

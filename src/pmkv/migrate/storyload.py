@@ -42,6 +42,7 @@ class StoryOutcome:
     problems: list[Problem] = field(default_factory=list)
     sha1: str = ""  # of the UTF-8 text (what the engine's redis.sha1hex gives)
     sha256: str = ""  # of the UTF-8 text (the ledger's content hash)
+    deleted: bool = False  # soft-deleted: the app keeps it out of epic.storyIds
 
 
 _FIRST_READ = 1 << 16  # a story file is ~2-3 KB; bigger ones take more reads
@@ -99,4 +100,5 @@ def load_story(job: StoryJob) -> StoryOutcome:
         raw.decode("utf-8"),
         sha1=hashlib.sha1(raw).hexdigest(),
         sha256=hashlib.sha256(raw).hexdigest(),
+        deleted=value.get("deleted") is True,
     )

@@ -1,10 +1,9 @@
 """RESP connections to the engine.
 
-:class:`RespConnection` is callback-based: ``send(payload, n, callback)`` writes the
-bytes at once when nothing is in flight, else queues them (writes issued in the same
-loop iteration are coalesced into one ``transport.write``) and calls ``callback`` with
-the ``n`` replies, FIFO, straight from ``data_received`` -- no future or task per request
-on the hot path.
+:class:`RespConnection` is callback-based: ``send(payload, n, callback)`` queues the
+bytes (writes issued in the same loop iteration are coalesced into one
+``transport.write``) and calls ``callback`` with the ``n`` replies, FIFO, straight
+from ``data_received`` -- no future or task per request on the hot path.
 :class:`Engine` is the one multiplexed connection per process, reconnecting on demand.
 """
 
@@ -81,15 +80,12 @@ class RespConnection(asyncio.Protocol):
             if callback is not None:
                 callback(self._lost_error())
             return
-        idle = not self._waiters and not self._flush_pending
         if callback is not None:
             self._waiters.append([callback, n, None if n == 1 else []])
-        if idle and self.transport is not None:
-            # Nothing in flight: nobody to coalesce with, so write now rather than a
-            # loop step later (the 1-connection latency). Under load there are always
-            # replies outstanding and writes are coalesced as below.
-            self.transport.write(payload)
-            return
+        # Always coalesced, even when nothing is in flight: writing at once then saves
+        # ~1 us at 1 connection, but at 32 connections the engine is often idle between
+        # loop iterations, and it quadrupled the engine writes (8 instead of 32
+        # requests per write, measured with strace), costing throughput.
         self._out.append(payload)
         if not self._flush_pending:
             self._flush_pending = True

@@ -4,8 +4,9 @@ Values are written with SET as ``to_js_json`` text (what ``@upstash/redis`` writ
 keys stay JSON arrays; they change only inside Lua scripts (:mod:`pmkv.store.kvscripts`)
 so concurrent writers never lose an entry. Records change by compare-and-set on their
 exact text (retrying on conflict), so a read-modify-write never overwrites someone
-else's change. ``load_project`` needs three HTTP round trips: the project and its epics
-list; every epic and stories list in one MGET; every story in one MGET.
+else's change. ``load_project`` needs at most three HTTP round trips: the project and
+its epics list; every epic and stories list in one MGET; every story in one MGET (one
+pipeline of all of them when the lists it remembers from an earlier load still hold).
 """
 
 from __future__ import annotations
@@ -380,7 +381,7 @@ class KVStore(BaseStore):
             keys += self._scan(pattern)
         self._delete_keys(keys)
 
-    # ---- whole project in three round trips --------------------------------------
+    # ---- whole project in at most three round trips -------------------------------
 
     def _eval_ro(self, what: str, script: str, keys: list[str], args: list[str]) -> Any:
         return self._call(what, partial(self.thread_client().eval_ro, script, keys, args))

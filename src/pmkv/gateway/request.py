@@ -69,7 +69,13 @@ class Slot:
     def send(
         self, status: int, body: bytes, content_type: bytes = response.JSON, extra: bytes = b""
     ) -> None:
-        if status == 200 and self.keep_alive and not self.head and content_type is response.JSON:
+        if (
+            status == 200
+            and self.keep_alive
+            and not self.head
+            and not extra
+            and content_type is response.JSON
+        ):
             self.conn.complete(self, response.ok_json(body))  # the usual answer
             return
         self.conn.complete(

@@ -78,7 +78,12 @@ def redis_group() -> None:
 
 
 @redis_group.command("start")
-@click.option("--port", "port", type=int, help="Engine port (default: PMKV_ENGINE_PORT or 6379).")
+@click.option(
+    "--port",
+    "port",
+    type=int,
+    help="Engine port (default: PMKV_ENGINE_PORT, else 6379 if free, else a free port).",
+)
 def redis_start(port: int | None) -> None:
     """Start the engine (no-op when it already runs)."""
     info = manager.start(load_settings(engine_port=port), progress=_say)
@@ -172,7 +177,11 @@ def redis_logs(lines: int, follow: bool) -> None:
 
 @click.command("up")
 @click.option("--port", type=int, help="Gateway port (default: PMKV_PORT or 8080).")
-@click.option("--engine-port", type=int, help="Engine port (default: PMKV_ENGINE_PORT or 6379).")
+@click.option(
+    "--engine-port",
+    type=int,
+    help="Engine port (default: PMKV_ENGINE_PORT, else 6379 if free, else a free port).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the stack as JSON instead.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the env lines (or the JSON).")
 def up_command(port: int | None, engine_port: int | None, as_json: bool, quiet: bool) -> None:

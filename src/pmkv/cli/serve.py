@@ -13,10 +13,16 @@ from pmkv.gateway.errors import ConfigError
 
 
 @click.command("serve")
-@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port to listen on (default 8080).")
+@click.option(
+    "--host", default=None, help="Address to listen on (default: PMKV_HOST, else 127.0.0.1)."
+)
+@click.option(
+    "--port", type=int, default=None, help="Port to listen on (default: PMKV_PORT, else 8080)."
+)
 @click.option("--token", default=None, help="Bearer token clients must send (PMKV_TOKEN).")
-@click.option("--readonly-token", default=None, help="Token allowed read commands only.")
+@click.option(
+    "--readonly-token", default=None, help="Token allowed read commands only (PMKV_READONLY_TOKEN)."
+)
 @click.option(
     "--engine-url",
     default=None,

@@ -1,7 +1,7 @@
 """Pick and open the store the way the app does (data model §4).
 
-- ``DUAL_WRITE=true`` -> the dual-write store (a later issue; until it registers itself
-  with :func:`register_backend`, opening it raises :class:`NotAvailableError`).
+- ``DUAL_WRITE=true`` -> the dual-write store (:mod:`pmkv.store.dual`, imported on demand;
+  it registers itself with :func:`register_backend`).
 - KV when ``ENVIRONMENT=PROD`` or ``VERCEL=1`` (production) or ``USE_LOCAL_KV=true``
   (local development against the local REST server); the URL and token come from
   ``UPSTASH_REDIS_REST_URL`` / ``_TOKEN``, else ``KV_REST_API_URL`` / ``_TOKEN``.
@@ -105,8 +105,8 @@ def open_store(settings: Settings, *, allow_remote: bool = False) -> Store:
         opener = _OPENERS.get(choice.backend)
     if opener is None:
         raise NotAvailableError(
-            f"{choice.reason} asks for the {choice.backend} store, which pmkv does not offer yet",
-            hint="unset DUAL_WRITE to use the KV or file store",
+            f"{choice.reason} asks for the {choice.backend} store, which is not installed",
+            hint="reinstall pmkv, or unset DUAL_WRITE to use the KV or file store",
         )
     return opener(settings, choice, allow_remote)
 

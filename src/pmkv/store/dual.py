@@ -268,10 +268,7 @@ class DualStore:
         )
 
     def person_usage(self, person_id: str) -> PersonUsage:
-        usage = PersonUsage(person_id)
-        for project in self.list_projects():
-            queries.add_usage(usage, self.load_project(project))
-        return usage
+        return queries.person_usage(self, person_id)
 
     # ---- epics -------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from pmkv.store.interface import (
     PersonUsage,
     ProjectData,
     Record,
+    Store,
     StoryKind,
     StoryMatch,
     StoryQuery,
@@ -105,6 +106,14 @@ def analytics(data: ProjectData, include_archived: bool = True) -> Analytics:
         result.by_epic.add(epic_name, points)
         result.by_manager.add(_bucket(story, "manager", "unassigned"), points)
     return result
+
+
+def person_usage(store: Store, person_id: str) -> PersonUsage:
+    """Where ``person_id`` is used across every project of ``store`` (one load per project)."""
+    usage = PersonUsage(person_id)
+    for project in store.list_projects():
+        add_usage(usage, store.load_project(project))
+    return usage
 
 
 def add_usage(usage: PersonUsage, data: ProjectData) -> None:

@@ -19,7 +19,6 @@ from pmkv.migrate.reconcile import (
     ReconcileOptions,
     ReconcilePreview,
     ReconcileResult,
-    install_status_phase,
     reconcile,
 )
 from pmkv.store.keyspace import Keyspace
@@ -122,4 +121,3 @@ def reconcile_cmd(
 
 def register(cli: click.Group) -> None:
     cli.add_command(reconcile_cmd)
-    install_status_phase()

@@ -35,10 +35,9 @@ from pmkv.migrate.ledger import LEDGER_KEY
 from pmkv.migrate.plan import Plan
 from pmkv.migrate.result import MigrateResult
 from pmkv.migrate.runner import MigrateOptions, migrate
-from pmkv.migrate.status import PhaseStatus, StatusContext
 from pmkv.migrate.verify import Difference, VerifyResult, verify
 from pmkv.store.dual_mirror import DrainResult, Mirror, drain_outbox
-from pmkv.store.dual_stats import DualStats, dual_dir, health, now_iso, outbox_for
+from pmkv.store.dual_stats import DualStats, dual_dir, now_iso, outbox_for
 from pmkv.store.files import FileStore
 from pmkv.store.keyspace import Keyspace
 from pmkv.store.kv import KVStore
@@ -215,32 +214,3 @@ def reconcile(
         kv.close()
         store.close()
         files.close()
-
-
-def dual_write_phase(ctx: StatusContext) -> PhaseStatus:
-    """The ``dual-write`` phase of ``pmkv status``, with the transition's health."""
-    if ctx.dual_write:
-        h = health(ctx.home)
-        if h.healthy:
-            return PhaseStatus("dual-write", True, f"DUAL_WRITE=true; {h.summary()}", "")
-        return PhaseStatus(
-            "dual-write",
-            False,
-            f"DUAL_WRITE=true but not clean: {h.summary()}",
-            "pmkv reconcile (then watch `pmkv status` until fallbacks, mismatches and"
-            " outbox stay at 0)",
-        )
-    if ctx.kv_mode:
-        return PhaseStatus("dual-write", True, "passed (the app already reads KV only)", "")
-    return PhaseStatus(
-        "dual-write", False, "DUAL_WRITE is not set", "set DUAL_WRITE=true in .env.local"
-    )
-
-
-def install_status_phase() -> None:
-    """Put :func:`dual_write_phase` in place of the plain check in ``pmkv status``."""
-    from pmkv.migrate import status
-
-    for i, check in enumerate(status.PHASES):
-        if getattr(check, "__name__", "") == "dual_write":
-            status.PHASES[i] = dual_write_phase

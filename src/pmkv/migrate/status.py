@@ -16,6 +16,7 @@ from pmkv.migrate.errors import MigrateError
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.runs import latest_run
 from pmkv.migrate.verify import VerifyResult, verify
+from pmkv.store.dual_stats import health
 from pmkv.store.keyspace import Keyspace
 
 
@@ -118,8 +119,19 @@ def verified(ctx: StatusContext) -> PhaseStatus:
 
 
 def dual_write(ctx: StatusContext) -> PhaseStatus:
+    """Done while dual-writing only when the transition is healthy (no fallbacks,
+    mismatches or outbox entries: see :func:`pmkv.store.dual_stats.health`)."""
     if ctx.dual_write:
-        return PhaseStatus("dual-write", True, "DUAL_WRITE=true", "")
+        h = health(ctx.home)
+        if h.healthy:
+            return PhaseStatus("dual-write", True, f"DUAL_WRITE=true; {h.summary()}", "")
+        return PhaseStatus(
+            "dual-write",
+            False,
+            f"DUAL_WRITE=true but not clean: {h.summary()}",
+            "pmkv reconcile (then watch `pmkv status` until fallbacks, mismatches and"
+            " outbox stay at 0)",
+        )
     if ctx.kv_mode:
         return PhaseStatus("dual-write", True, "passed (the app already reads KV only)", "")
     return PhaseStatus(

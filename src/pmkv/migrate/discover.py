@@ -23,7 +23,8 @@ from pmkv.migrate.inventory import (
 )
 from pmkv.migrate.storyload import StoryJob, load_story
 from pmkv.store import records
-from pmkv.store.codec import JsonValue, parse_json, to_js_json
+from pmkv.store.codec import JsonValue
+from pmkv.store.codec_fast import load_js
 from pmkv.store.errors import InvalidJSONError
 from pmkv.store.keyspace import Keyspace
 
@@ -67,7 +68,7 @@ class _Walker:
         self.inv.files_read += 1
         rel = self.rel(path)
         try:
-            value = parse_json(path.read_bytes(), source=rel)
+            value, text = load_js(path.read_bytes(), rel)
         except InvalidJSONError as exc:
             self.inv.anomalies.append(
                 Anomaly("error", "invalid-json", rel, exc.message, exc.hint or "", project=project)
@@ -95,7 +96,7 @@ class _Walker:
         if problems:
             self.inv.skipped[key] = rel
             return None
-        return Record(kind, key, rel, value, to_js_json(value), project, epic)
+        return Record(kind, key, rel, value, text, project, epic)
 
 
 def _dirs_and_files(folder: Path) -> tuple[list[Path], list[Path]]:

@@ -13,8 +13,8 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
-from pmkv.migrate.jsjson import load_js_utf8
 from pmkv.store import records
+from pmkv.store.codec_fast import load_js_utf8
 from pmkv.store.errors import InvalidJSONError
 
 

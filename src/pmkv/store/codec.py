@@ -11,6 +11,9 @@ Public API (stable; the migration toolkit and the generator depend on it):
 - ``to_pretty_json(value) -> str``: ``JSON.stringify(value, null, 2) + "\\n"``, the app's
   file format.
 - ``content_hash(value) -> str``: hex sha256 of ``to_js_json(value)`` in UTF-8.
+- ``codec_fast.load_js(data, source)`` / ``load_js_utf8``: ``parse_json`` then
+  ``to_js_json`` in one step, through orjson when that is byte-identical (a sibling module
+  only to keep this one small).
 
 Numbers follow JavaScript, where every number is a double. ``parse_json`` turns each
 number into the double ``JSON.parse`` would hold and then gives it back as an ``int`` when

@@ -1,17 +1,21 @@
-"""Reading a record file as ``(JSON.parse(file), JSON.stringify(that))``, fast.
+"""Reading a JSON file as ``(JSON.parse(file), JSON.stringify(that))``, fast.
 
-``codec.parse_json`` + ``codec.to_js_json`` are the one exact implementation; this
-module only decides when a C library gives the very same answer and is cheaper. With
-``orjson`` installed, a file whose parsed value holds no float, no int beyond 2**53 and
-no key that starts with a digit (JavaScript enumerates array-index keys first) is parsed
+Part of the codec (split out only to keep ``codec.py`` small). ``codec.parse_json`` +
+``codec.to_js_json`` are the one exact implementation; this module only decides when a
+C library gives the very same answer and is cheaper. With ``orjson`` installed, a file
+whose parsed value is an object or array holding no float, no int beyond 2**53 and no
+key that starts with a digit (JavaScript enumerates array-index keys first) is parsed
 and serialized by orjson, whose compact output is then byte-identical to
 ``JSON.stringify`` (keys in order, non-ASCII as-is, the same escapes). Anything else --
 and any file orjson rejects (a BOM, a lone surrogate escape, bad JSON) -- goes to the
 codec, which decides and reports. A hypothesis test checks both paths agree.
 
-Why this exists next to the codec: per 2 KB story, ``parse_json`` + ``to_js_json`` cost
-~29 µs and this path ~12 µs (measured 2026-11-26), which at 100,000 stories is ~1.7 s
-of a ~5 s budget. Without orjson the codec is used for everything.
+Public API: ``load_js_utf8(data, source) -> (value, utf8 bytes)`` and
+``load_js(data, source) -> (value, text)``.
+
+Why: per 2 KB story, ``parse_json`` + ``to_js_json`` cost ~29 µs and this path ~12 µs
+(measured 2026-11-26), which at 100,000 stories is ~1.7 s of a ~5 s migration budget.
+Without orjson the codec is used for everything.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reading a file through ``jsjson`` always equals ``codec.parse_json`` + ``to_js_json``."""
+"""Reading a file through ``codec_fast`` always equals ``codec.parse_json`` + ``to_js_json``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pmkv.migrate import jsjson
-from pmkv.migrate.jsjson import load_js, load_js_utf8
+from pmkv.store import codec_fast
 from pmkv.store.codec import parse_json, to_js_json, to_pretty_json
+from pmkv.store.codec_fast import load_js, load_js_utf8
 from pmkv.store.errors import InvalidJSONError
 
 text = st.one_of(
@@ -89,12 +89,12 @@ def test_awkward_files_match_the_codec(data: bytes) -> None:
 
 
 def test_plain_story_takes_the_fast_path() -> None:
-    if jsjson.orjson is None:
+    if codec_fast.orjson is None:
         pytest.skip("orjson is not installed: every file takes the codec path")
     value = {"id": "F-AB-001", "n": 3, "t": ["é", "✓"], "m": {"custom": {}}}
-    assert jsjson._plain(value)
-    assert not jsjson._plain({"m": {"custom": {"x": [1.5]}}})
-    assert not jsjson._plain({"m": [{"0": 1}]})
+    assert codec_fast._plain(value)
+    assert not codec_fast._plain({"m": {"custom": {"x": [1.5]}}})
+    assert not codec_fast._plain({"m": [{"0": 1}]})
     assert load_js(json.dumps(value).encode(), "f")[1] == (
         '{"id":"F-AB-001","n":3,"t":["é","✓"],"m":{"custom":{}}}'
     )

@@ -379,15 +379,19 @@ def test_non_blocking_stream_reads_pass(call: Call, key: str) -> None:
 # limits: body cap and header limits
 
 
-def _send_in_background(conn: RawConnection, data: bytes) -> threading.Thread:
+def _answer_while_sending(conn: RawConnection, data: bytes, timeout: float) -> RawResponse:
+    """Send ``data`` from a thread and read the reply meanwhile: a server that refuses a
+    large request may answer (and close) before it has read all of it."""
+
     def send() -> None:
-        # The server may answer and close before it has read the whole body.
         with contextlib.suppress(OSError):
             conn.send(data)
 
     thread = threading.Thread(target=send, daemon=True)
     thread.start()
-    return thread
+    reply = conn.read_response()
+    thread.join(timeout=timeout)
+    return reply
 
 
 @pytest.mark.parametrize("path", ["/", "/pipeline", "/set/k"])
@@ -395,10 +399,8 @@ def test_body_over_the_cap_is_a_json_error(
     raw_conn: OpenRaw, gateway: RunningGateway, http: httpx.Client, path: str
 ) -> None:
     body = b'["SET","k","' + b"x" * (10 * 1024 * 1024 + 1024) + b'"]'
-    conn = raw_conn(timeout=20)
-    sender = _send_in_background(conn, request_bytes("POST", path, token=gateway.token, body=body))
-    reply = conn.read_response()
-    sender.join(timeout=20)
+    request = request_bytes("POST", path, token=gateway.token, body=body)
+    reply = _answer_while_sending(raw_conn(timeout=20), request, timeout=20)
     assert reply.status in (400, 413)
     assert assert_json_error(reply) == "ERR max request size exceeded"
     assert http.post("/", json=["PING"]).json() == {"result": "PONG"}
@@ -412,10 +414,7 @@ def test_chunked_body_over_the_cap_is_a_json_error(
     pieces = [head, b"d\r\n" + b'["SET","k","x' + b"\r\n"]
     pieces += [b"%x\r\n" % len(chunk) + chunk + b"\r\n"] * 11
     pieces.append(b'2\r\n"]\r\n0\r\n\r\n')
-    conn = raw_conn(timeout=20)
-    sender = _send_in_background(conn, b"".join(pieces))
-    reply = conn.read_response()
-    sender.join(timeout=20)
+    reply = _answer_while_sending(raw_conn(timeout=20), b"".join(pieces), timeout=20)
     assert reply.status in (400, 413)
     assert assert_json_error(reply) == "ERR max request size exceeded"
     assert http.post("/", json=["PING"]).json() == {"result": "PONG"}
@@ -442,13 +441,9 @@ def test_chunked_body_under_the_cap_works(
 def test_huge_header_is_refused_with_json(
     raw_conn: OpenRaw, gateway: RunningGateway, http: httpx.Client
 ) -> None:
-    conn = raw_conn(timeout=10)
     big = {"X-Padding": "p" * (1024 * 1024)}
-    sender = _send_in_background(
-        conn, request_bytes("GET", "/ping", token=gateway.token, headers=big)
-    )
-    reply = conn.read_response()
-    sender.join(timeout=10)
+    request = request_bytes("GET", "/ping", token=gateway.token, headers=big)
+    reply = _answer_while_sending(raw_conn(timeout=10), request, timeout=10)
     assert 400 <= reply.status < 500
     assert_json_error(reply)
     assert http.post("/", json=["PING"]).json() == {"result": "PONG"}

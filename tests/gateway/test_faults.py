@@ -270,15 +270,21 @@ def serve(
     )
 
 
-def test_non_loopback_bind_without_token_is_refused(
-    own_engine: RunningEngine, tmp_path: Path
-) -> None:
-    proc = serve(own_engine, tmp_path, "--host", "0.0.0.0", "--port", str(free_port()))
+def _refused_output(proc: subprocess.Popen[bytes], still_running: str) -> bytes:
+    """The output of a gateway that must exit on its own; fails with ``still_running`` if not."""
     try:
         output, _ = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         stop_process(proc)
-        pytest.fail("the gateway accepted a non-loopback bind without a token")
+        pytest.fail(still_running)
+    return output
+
+
+def test_non_loopback_bind_without_token_is_refused(
+    own_engine: RunningEngine, tmp_path: Path
+) -> None:
+    proc = serve(own_engine, tmp_path, "--host", "0.0.0.0", "--port", str(free_port()))
+    output = _refused_output(proc, "the gateway accepted a non-loopback bind without a token")
     assert proc.returncode != 0
     assert b"token" in output.lower()
 
@@ -319,11 +325,7 @@ def test_busy_port_is_a_clear_error(own_engine: RunningEngine, tmp_path: Path) -
         taken.listen()
         port = taken.getsockname()[1]
         proc = serve(own_engine, tmp_path, "--port", str(port), "--token", "busy-token")
-        try:
-            output, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            stop_process(proc)
-            pytest.fail("the gateway did not notice that its port was busy")
+        output = _refused_output(proc, "the gateway did not notice that its port was busy")
     assert proc.returncode != 0
     assert str(port).encode() in output, output
 

@@ -12,6 +12,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -34,40 +35,46 @@ HP = "healthcare-platform"
 RCM = "revenue-cycle-management"
 
 
-@contextmanager
-def own_stack(tmp_path: Path) -> Iterator[tuple[RunningEngine, RunningGateway]]:
+@dataclass(frozen=True)
+class Stack:
+    """Our own durable engine and gateway, a copy of the fixture tree, a pmkv home."""
+
+    engine: RunningEngine
+    gateway: RunningGateway
+    pm: Path
+    home: Path
+
+
+@pytest.fixture
+def stack(fixture_pm: Path, tmp_path: Path) -> Iterator[Stack]:
+    pm = tmp_path / "pm"
+    shutil.copytree(fixture_pm, pm)
     with (
         run_engine(tmp_path / "engine", durable=True) as engine,
         run_gateway(engine.url, tmp_path / "gateway") as gateway,
     ):
-        yield engine, gateway
+        yield Stack(engine, gateway, pm, tmp_path / "home")
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[RunningEngine, RunningGateway]]:
-    with own_stack(tmp_path) as running:
-        yield running
-
-
-@pytest.fixture
-def pm(fixture_pm: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "pm"
-    shutil.copytree(fixture_pm, copy)
-    return copy
-
-
-def _differences(pm: Path, gateway: RunningGateway) -> list[str]:
-    with KvStore(gateway.url, gateway.token) as kv:
-        result = verify(kv, discover(pm), Keyspace.production())
+def _differences(stack: Stack) -> list[str]:
+    with KvStore(stack.gateway.url, stack.gateway.token) as kv:
+        result = verify(kv, discover(stack.pm), Keyspace.production())
     return [f"{d.kind} {d.key}" for d in result.differences]
 
 
-def _open_loaded(pm: Path, gateway: RunningGateway, home: Path) -> DualStore:
-    store = open_dual(pm, gateway.url, gateway.token, home, backoff=0.3, timeout=5)
-    files = FileStore(pm, lock_path=pm.parent / "src.lock")
-    store.write_people(files.read_people())
-    store.import_project(files.load_project(HP))
-    return store
+@contextmanager
+def _loaded(stack: Stack) -> Iterator[DualStore]:
+    """A DualStore over the stack with the fixture's people and project imported."""
+    store = open_dual(
+        stack.pm, stack.gateway.url, stack.gateway.token, stack.home, backoff=0.3, timeout=5
+    )
+    try:
+        files = FileStore(stack.pm, lock_path=stack.pm.parent / "src.lock")
+        store.write_people(files.read_people())
+        store.import_project(files.load_project(HP))
+        yield store
+    finally:
+        store.close()
 
 
 def _write_while_down(store: DualStore, pm: Path) -> list[str]:
@@ -89,71 +96,51 @@ def _write_while_down(store: DualStore, pm: Path) -> list[str]:
     return ids
 
 
-def test_engine_down_then_back_the_next_write_replays_the_outbox(
-    stack: tuple[RunningEngine, RunningGateway], pm: Path, tmp_path: Path
-) -> None:
-    engine, gateway = stack
-    home = tmp_path / "home"
-    store = _open_loaded(pm, gateway, home)
-    try:
-        assert _differences(pm, gateway) == []
-        engine.stop()
-        _write_while_down(store, pm)
-        down = health(home)
+def test_engine_down_then_back_the_next_write_replays_the_outbox(stack: Stack) -> None:
+    with _loaded(stack) as store:
+        assert _differences(stack) == []
+        stack.engine.stop()
+        _write_while_down(store, stack.pm)
+        down = health(stack.home)
         assert down.outbox > 0
         assert down.counters["kv_write_failures"] >= 1
         assert down.fallbacks >= 1
-        engine.start()
+        stack.engine.start()
         time.sleep(0.4)  # past the back-off
         store.archive_story(HP, RCM, "F-RCM-004")  # replays the outbox, then writes
-        assert health(home).outbox == 0
-        assert health(home).counters["replayed"] == down.outbox
-        assert _differences(pm, gateway) == []
-    finally:
-        store.close()
+        assert health(stack.home).outbox == 0
+        assert health(stack.home).counters["replayed"] == down.outbox
+        assert _differences(stack) == []
 
 
-def test_engine_down_then_back_reconcile_makes_them_equal(
-    stack: tuple[RunningEngine, RunningGateway], pm: Path, tmp_path: Path
-) -> None:
-    engine, gateway = stack
-    home = tmp_path / "home"
-    store = _open_loaded(pm, gateway, home)
-    try:
-        engine.stop()
-        _write_while_down(store, pm)
-        owed = health(home).outbox
+def test_engine_down_then_back_reconcile_makes_them_equal(stack: Stack) -> None:
+    with _loaded(stack) as store:
+        stack.engine.stop()
+        _write_while_down(store, stack.pm)
+        owed = health(stack.home).outbox
         assert owed > 0
-    finally:
-        store.close()
-    engine.start()
-    assert _differences(pm, gateway)  # KV is behind the files
-    result = reconcile(Target(gateway.url, gateway.token), ReconcileOptions(pm, home))
+    stack.engine.start()
+    assert _differences(stack)  # KV is behind the files
+    target = Target(stack.gateway.url, stack.gateway.token)
+    result = reconcile(target, ReconcileOptions(stack.pm, stack.home))
     assert result.equal
     assert result.exit_code == 0
     assert result.drained.replayed == owed
     assert result.migrate is not None
     assert result.migrate.write.written > 0
     assert any("zsdzsd" in key for key in result.extras)  # the deleted epic's keys
-    assert _differences(pm, gateway) == []
-    after = health(home)
+    assert _differences(stack) == []
+    after = health(stack.home)
     assert after.outbox == 0
     assert after.healthy  # a clean reconcile starts a new window
     assert after.totals["kv_write_failures"] >= 1  # history is kept in the totals
 
 
-def test_gateway_down_is_a_kv_failure_too(
-    stack: tuple[RunningEngine, RunningGateway], pm: Path, tmp_path: Path
-) -> None:
-    _, gateway = stack
-    home = tmp_path / "home"
-    store = _open_loaded(pm, gateway, home)
-    try:
-        gateway.process.terminate()
-        gateway.process.wait(timeout=10)
+def test_gateway_down_is_a_kv_failure_too(stack: Stack) -> None:
+    with _loaded(stack) as store:
+        stack.gateway.process.terminate()
+        stack.gateway.process.wait(timeout=10)
         created = store.create_story(HP, RCM, new_story("no gateway"))
-        assert (pm / HP / RCM / f"{created['id']}.json").is_file()
-        assert health(home).outbox > 0
+        assert (stack.pm / HP / RCM / f"{created['id']}.json").is_file()
+        assert health(stack.home).outbox > 0
         assert "cannot reach" in store.outbox.read()[0].error
-    finally:
-        store.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
+
 from pmkv.cli.main import cli
 from pmkv.cli.reference import render
 
@@ -21,5 +23,8 @@ def test_cli_reference_is_in_sync() -> None:
 def test_every_command_has_help() -> None:
     text = render(cli)
     assert "`pmkv`" in text
-    for name, command in cli.commands.items():
+    ctx = click.Context(cli)
+    for name in cli.list_commands(ctx):
+        command = cli.get_command(ctx, name)
+        assert command is not None, f"pmkv {name} is listed but its module has no such command"
         assert command.help or command.short_help, f"pmkv {name} has no help text"

@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 
@@ -62,7 +63,8 @@ def test_gateway_service_runs_pmkv_serve_in_front_of_redis(compose: dict[str, An
 
 def test_gateway_command_is_accepted_by_our_cli(compose: dict[str, Any]) -> None:
     """Every flag the compose file passes exists on `pmkv serve`."""
-    serve = cli.commands["serve"]
+    serve = cli.get_command(click.Context(cli), "serve")
+    assert serve is not None
     known = {opt for param in serve.params for opt in getattr(param, "opts", [])}
     flags = [arg for arg in _command(compose["services"]["gateway"])[2:] if arg.startswith("--")]
     assert flags

@@ -10,35 +10,43 @@ import click
 from pmkv import __version__
 from pmkv.cli.context import err_console, handle_errors
 
-# One module per component; each exposes ``register(group)``.
-COMMAND_MODULES = (
-    "pmkv.cli.engine",
-    "pmkv.cli.serve",
-    "pmkv.cli.generate",
-    "pmkv.cli.migrate",
-    "pmkv.cli.dual",
-    "pmkv.cli.console",
-)
+# Which module owns each command. A module is imported only when one of its commands
+# runs (or for --help), so `pmkv up` does not pay for the migration's or the console's
+# imports at start-up. Each module exposes ``register(group)``.
+COMMAND_MODULES: dict[str, str] = {
+    "redis": "pmkv.cli.engine",
+    "up": "pmkv.cli.engine",
+    "down": "pmkv.cli.engine",
+    "env": "pmkv.cli.engine",
+    "serve": "pmkv.cli.serve",
+    "generate": "pmkv.cli.generate",
+    "migrate": "pmkv.cli.migrate",
+    "verify": "pmkv.cli.migrate",
+    "backup": "pmkv.cli.migrate",
+    "rollback": "pmkv.cli.migrate",
+    "archive": "pmkv.cli.migrate",
+    "status": "pmkv.cli.migrate",
+    "reconcile": "pmkv.cli.dual",
+    "console": "pmkv.cli.console",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A click group that imports a command's module the first time it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(COMMAND_MODULES[cmd_name]).register(self)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pmkv")
 def cli() -> None:
     """pmkv: a local Upstash-compatible KV for your pm/ data, and the tools to move it there."""
-
-
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # component not built yet
-                continue
-            raise
-        module.register(cli)
-
-
-_register_all()
 
 
 def main() -> None:

@@ -36,8 +36,10 @@ def _render(
         level = "#" * min(2 + depth, 4)
         out.append(f"{level} `{title}`\n\n```text\n{command.get_help(ctx)}\n```\n")
         if isinstance(command, click.Group):
-            for sub in sorted(command.commands):
-                _render(command.commands[sub], sub, depth + 1, ctx, out)
+            for sub in command.list_commands(ctx):
+                found = command.get_command(ctx, sub)
+                if found is not None:
+                    _render(found, sub, depth + 1, ctx, out)
 
 
 def render(root: click.Group) -> str:

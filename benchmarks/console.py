@@ -13,23 +13,19 @@ Usage: ``python benchmarks/console.py [--repeat 40] [--json]``.
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
-import socket
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from _support import local_stack, repeat_parser, ruled, scratch
 from starlette.testclient import TestClient
 
 from pmkv.console.app import create_app
-from pmkv.engine import stack
 from pmkv.generate.tree import generate_tree
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.runner import MigrateOptions, migrate
@@ -53,12 +49,6 @@ class Row:
     @property
     def ratio(self) -> float:
         return self.kv_median / self.file_median
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def count_requests(port: int) -> list[int]:
@@ -110,15 +100,13 @@ def run(repeat: int, work: Path) -> list[Row]:
     generate_tree(tree, projects=1, epics=1, stories=STORIES, seed=1)
     project = next(p.name for p in tree.iterdir() if (p / "project.json").is_file())
     epic = next(e.name for e in (tree / project).iterdir() if (e / "epic.json").is_file())
-    settings = Settings(home=work / "stack", gateway_port=free_port(), engine_port=free_port())
-    info = stack.up(settings)
-    try:
+    with local_stack(work) as info:
         with KvStore(info.rest_url, info.token) as kv:
             kv.pipeline([["FLUSHALL"]], "emptying the benchmark engine")
             migrate(kv, MigrateOptions(pm_dir=tree, home=work / "home", backup=False))
         files = FileStore(tree, lock_path=work / "pm.lock")
         kv_store = KVStore(info.rest_url, info.token)
-        trips = count_requests(settings.gateway_port)
+        trips = count_requests(info.gateway_port)
         base = Settings(pm_dir=tree, home=work / "home")
         # ``with``: one event-loop thread for the whole run, as under uvicorn (without it
         # every request gets a new thread, so a new per-thread KV client and connection)
@@ -129,8 +117,6 @@ def run(repeat: int, work: Path) -> list[Row]:
             rows = measure(file_client, kv_client, pages(project, epic), repeat, trips)
         kv_store.close()
         return rows
-    finally:
-        stack.down(settings)
 
 
 def measure(
@@ -165,7 +151,7 @@ def table(rows: list[Row]) -> str:
         f"{'page':<40} | {'file med':>8} | {'file p95':>8} | {'KV med':>8} | {'KV p95':>8}"
         f" | {'KV/file':>7} | {'KV trips':>8}"
     )
-    lines = [head, "-" * len(head)]
+    lines = []
     for r in rows:
         lines.append(
             f"{r.page:<40} | {r.file_median:>8.1f} | {r.file_p95:>8.1f} | {r.kv_median:>8.1f}"
@@ -174,19 +160,13 @@ def table(rows: list[Row]) -> str:
     worst = max(r.kv_p95 for r in rows)
     verdict = "met" if worst < TARGET_MS else "MISSED"
     lines.append(f"(ms; target < {TARGET_MS:.0f} ms on KV: {verdict}, worst KV p95 {worst:.1f} ms)")
-    return "\n".join(lines)
+    return ruled(head, lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="pmkv-bench-console-"))
-    try:
+    args = repeat_parser(__doc__, 40).parse_args()
+    with scratch("console") as work:
         rows = run(args.repeat, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     if args.json:
         out: list[dict[str, Any]] = [asdict(r) | {"ratio": r.ratio} for r in rows]
         print(json.dumps(out, indent=2))

@@ -1,7 +1,7 @@
 """Benchmark: DualStore overhead against the file store and the KV store.
 
-The project and the operations of ``benchmarks/store.py`` (its tree builder, story
-maker and free-port helper are imported): one project of 15 epics and 500 stories; load
+The project and the operations of ``benchmarks/store.py`` (its tree builder and story
+maker are imported): one project of 15 epics and 500 stories; load
 it, list the active stories of every epic, create 100 stories, update 100 stories,
 search, analytics. Four stores, each over its own copy of the tree, one engine + gateway
 (``pmkv.engine.stack``): files, KV (upstash-redis -> pmkv gateway -> valkey), DualStore,
@@ -19,13 +19,10 @@ Usage: ``python benchmarks/dual.py [--repeat 15] [--json]``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,9 +30,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import store as store_bench  # benchmarks/store.py: tree, stories, ports
-from pmkv.engine import stack
-from pmkv.settings import Settings
+from _support import elapsed_ms, local_stack, repeat_parser, ruled, scratch
+
+import store as store_bench  # benchmarks/store.py: tree and stories
 from pmkv.store.dual import DualStore
 from pmkv.store.dual_mirror import Mirror, bound_timeout
 from pmkv.store.dual_stats import health
@@ -64,12 +61,6 @@ def _dual(tree: Path, url: str, token: str, home: Path, compare: float) -> DualS
     return DualStore(files, kv, Mirror(files, kv), home, compare=compare, seed=1)
 
 
-def _timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    fn()
-    return (time.perf_counter() - started) * 1000
-
-
 def _reads(
     stores: dict[str, Any], projects: dict[str, str], repeat: int
 ) -> dict[str, dict[str, float]]:
@@ -94,7 +85,7 @@ def _reads(
             fn(store, projects[name])  # warm up
         for _ in range(repeat):
             for name, store in stores.items():
-                times[name].append(_timed(lambda: fn(store, projects[name])))  # noqa: B023
+                times[name].append(elapsed_ms(lambda: fn(store, projects[name])))  # noqa: B023
         out[op] = {name: statistics.median(t) for name, t in times.items()}
         print(f"done: {op}", file=sys.stderr)
     return out
@@ -118,8 +109,8 @@ def _writes(stores: dict[str, Any], projects: dict[str, str]) -> dict[str, dict[
                         projects[name], epic, str(record["id"]), {**record, "status": "done"}
                     )
 
-            created[name] += _timed(create)
-            updated[name] += _timed(update)
+            created[name] += elapsed_ms(create)
+            updated[name] += elapsed_ms(update)
     print("done: writes", file=sys.stderr)
     return {f"create {OPS} stories (total)": created, f"update {OPS} stories (total)": updated}
 
@@ -135,14 +126,8 @@ def run(repeat: int, work: Path) -> tuple[list[Row], dict[str, Any]]:
         projects[name] = f"{project}-{name}"
         shutil.copytree(master, trees[name])
         (trees[name] / project).rename(trees[name] / projects[name])
-    settings = Settings(
-        home=work / "stack",
-        gateway_port=store_bench.free_port(),
-        engine_port=store_bench.free_port(),
-    )
-    info = stack.up(settings)
     stores: dict[str, Any] = {}
-    try:
+    with local_stack(work) as info:
         stores["file"] = FileStore(trees["file"], lock_path=work / "file.lock")
         kv = KVStore(info.rest_url, info.token)
         kv.client.flushall()
@@ -161,8 +146,6 @@ def run(repeat: int, work: Path) -> tuple[list[Row], dict[str, Any]]:
             stores[name].close()
         seen = {n: health(work / n).as_dict() for n in ("dual", "compare")}
         kv.close()
-    finally:
-        stack.down(settings)
     order = [op for op in results if not op.startswith(("create", "update"))]
     order[2:2] = [op for op in results if op.startswith(("create", "update"))]
     rows = [Row(op, *(results[op][n] for n in NAMES)) for op in order]
@@ -174,26 +157,20 @@ def table(rows: list[Row]) -> str:
         f"{'operation':<42} | {'file ms':>8} | {'KV ms':>8} | {'dual ms':>8} |"
         f" {'dual/file':>9} | {'dual/KV':>7} | {'compare=1 ms':>12} | {'vs dual':>7}"
     )
-    lines = [head, "-" * len(head)]
+    lines = []
     for r in rows:
         lines.append(
             f"{r.operation:<42} | {r.file_ms:>8.2f} | {r.kv_ms:>8.2f} | {r.dual_ms:>8.2f} |"
             f" {r.dual_ms / r.file_ms:>8.2f}x | {r.dual_ms / r.kv_ms:>6.2f}x |"
             f" {r.compare_ms:>12.2f} | {100 * (r.compare_ms / r.dual_ms - 1):>+6.1f}%"
         )
-    return "\n".join(lines)
+    return ruled(head, lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="pmkv-bench-dual-"))
-    try:
+    args = repeat_parser(__doc__, 15).parse_args()
+    with scratch("dual") as work:
         rows, seen = run(args.repeat, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     if args.json:
         print(json.dumps({"rows": [asdict(r) for r in rows], "health": seen}, indent=2))
         return

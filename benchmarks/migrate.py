@@ -22,20 +22,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pmkv.engine import stack
+from _support import local_stack, read_json_tree, ruled, scratch
+
 from pmkv.generate.tree import generate_tree
 from pmkv.migrate.backup import create_backup
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.runner import MigrateOptions, migrate
-from pmkv.settings import Settings
 
 
 @dataclass
@@ -59,12 +56,6 @@ class Row:
         return self.migrate_s / self.floor_s
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def proc_cpu(pid: int) -> float:
     """CPU seconds (user + system) a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -77,13 +68,7 @@ def floor(tree: Path) -> tuple[float, int, float]:
     for _ in range(2):
         cpu = time.process_time()
         started = time.perf_counter()
-        files = 0
-        for folder, _dirs, names in os.walk(tree):
-            for name in names:
-                if name.endswith(".json"):
-                    with open(os.path.join(folder, name), "rb") as handle:
-                        json.loads(handle.read())
-                    files += 1
+        files = read_json_tree(tree)
         best = min(best, time.perf_counter() - started)
         best_cpu = min(best_cpu, time.process_time() - cpu)
     return best, files, best_cpu
@@ -132,7 +117,7 @@ def table(rows: list[Row]) -> str:
         f" {'backup s':>8} | {'CPU s floor':>11} | {'pmkv':>5} | {'gateway':>7} | {'engine':>6} |"
         f" {'load':>4}"
     )
-    lines = [head, "-" * len(head)]
+    lines = []
     for r in rows:
         lines.append(
             f"{r.stories:>8,} | {r.floor_s:>8.2f} | {r.stories / r.floor_s:>10,.0f} |"
@@ -141,7 +126,7 @@ def table(rows: list[Row]) -> str:
             f" {r.floor_cpu_s:>11.2f} | {r.cpu_pmkv_s:>5.2f} | {r.cpu_gateway_s:>7.2f} |"
             f" {r.cpu_engine_s:>6.2f} | {r.load:>4.1f}"
         )
-    return "\n".join(lines)
+    return ruled(head, lines)
 
 
 def main() -> None:
@@ -150,18 +135,15 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    work = Path(tempfile.mkdtemp(prefix="pmkv-bench-migrate-"))
-    settings = Settings(home=work / "stack", gateway_port=free_port(), engine_port=free_port())
     rows: list[Row] = []
-    try:
-        info = stack.up(settings)
-        with KvStore(info.rest_url, info.token) as store:
-            for size in sizes:
-                rows.append(measure(size, work, store, (info.gateway_pid, info.engine_pid)))
-                print(f"done: {size:,} stories", file=sys.stderr)
-    finally:
-        stack.down(settings)
-        shutil.rmtree(work, ignore_errors=True)
+    with (
+        scratch("migrate") as work,
+        local_stack(work) as info,
+        KvStore(info.rest_url, info.token) as store,
+    ):
+        for size in sizes:
+            rows.append(measure(size, work, store, (info.gateway_pid, info.engine_pid)))
+            print(f"done: {size:,} stories", file=sys.stderr)
     if args.json:
         print(json.dumps([asdict(r) | {"ratio": r.ratio} for r in rows], indent=2))
     else:

@@ -29,19 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import socket
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pmkv.engine import stack
-from pmkv.settings import Settings
+from _support import elapsed_ms, local_stack, ruled, scratch
+
 from pmkv.store.base import BaseStore
 from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.files import FileStore
@@ -62,12 +59,6 @@ class Row:
     @property
     def ratio(self) -> float:
         return self.kv_ms / self.file_ms
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_tree(root: Path) -> str:
@@ -110,12 +101,6 @@ def median_ms(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times) * 1000
 
 
-def total_ms(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    fn()
-    return (time.perf_counter() - started) * 1000
-
-
 Job = tuple[Callable[[], float], int]  # (run it -> ms, how many times it calls the store)
 
 
@@ -152,8 +137,8 @@ def workloads(store: BaseStore, project: str, repeat: int) -> dict[str, Job]:
         ),
         "load whole project, first time (cold)": median(load_cold),
         "list active stories of every epic": median(list_active),
-        f"create {OPS} stories (total)": (lambda: total_ms(create), 1),
-        f"update {OPS} stories (total)": (lambda: total_ms(update), 1),
+        f"create {OPS} stories (total)": (lambda: elapsed_ms(create), 1),
+        f"update {OPS} stories (total)": (lambda: elapsed_ms(update), 1),
         "search the project": median(lambda: store.search_stories(project, query)),
         "analytics": median(lambda: store.analytics(project)),
     }
@@ -177,9 +162,7 @@ def run(repeat: int, rounds: int, work: Path) -> tuple[list[Row], dict[str, floa
     tree = work / "pm"
     project = make_tree(tree)
     files = FileStore(tree, lock_path=work / "pm.lock")
-    settings = Settings(home=work / "stack", gateway_port=free_port(), engine_port=free_port())
-    info = stack.up(settings)
-    try:
+    with local_stack(work) as info:
         kv = KVStore(info.rest_url, info.token)
         kv.client.flushall()
         kv.write_people(files.read_people())
@@ -205,8 +188,6 @@ def run(repeat: int, rounds: int, work: Path) -> tuple[list[Row], dict[str, floa
             print(f"done: {name}", file=sys.stderr)
         kv.close()
         return rows, codec_numbers(files, project)
-    finally:
-        stack.down(settings)
 
 
 def codec_numbers(files: FileStore, project: str) -> dict[str, float]:
@@ -235,13 +216,13 @@ def codec_numbers(files: FileStore, project: str) -> dict[str, float]:
 
 def table(rows: list[Row]) -> str:
     head = f"{'operation':<42} | {'file ms':>9} | {'KV ms':>9} | {'KV/file':>7} | {'KV trips':>8}"
-    lines = [head, "-" * len(head)]
+    lines = []
     for r in rows:
         lines.append(
             f"{r.operation:<42} | {r.file_ms:>9.2f} | {r.kv_ms:>9.2f} | {r.ratio:>6.2f}x |"
             f" {r.kv_round_trips:>8}"
         )
-    return "\n".join(lines)
+    return ruled(head, lines)
 
 
 def main() -> None:
@@ -250,11 +231,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="pmkv-bench-store-"))
-    try:
+    with scratch("store") as work:
         rows, codec = run(args.repeat, args.rounds, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     load = os.getloadavg()
     if args.json:
         out = {

@@ -90,3 +90,35 @@ def test_batch_must_be_an_array() -> None:
 def test_to_arg_rejects_other_types() -> None:
     with pytest.raises(EntryError):
         to_arg(1.5)
+
+
+args = st.one_of(
+    texts,
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+)
+
+
+@given(st.lists(st.lists(args, max_size=5), max_size=5), st.booleans())
+def test_fast_and_lexeme_parsers_agree_on_every_body(
+    batch: list[list[object]], escape: bool
+) -> None:
+    """orjson takes string-only bodies; whichever parser runs, the commands are the same
+    as the lexeme-keeping parser alone would give."""
+    body = json.dumps(batch, ensure_ascii=escape).encode()
+    exact = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str).decode(
+        body.decode()
+    )
+    assert parse_json(body) == exact
+    single = json.dumps(batch[0] if batch else ["PING"], ensure_ascii=escape).encode()
+    assert parse_json(single) == json.JSONDecoder(
+        parse_int=str, parse_float=str, parse_constant=str
+    ).decode(single.decode())
+
+
+def test_minus_zero_and_big_numbers_keep_their_lexeme_in_batches() -> None:
+    body = b'[["SET","k","v"],["INCRBY","n",-0],["SET","b",123456789012345678901234]]'
+    assert parse_batch(body)[1] == [b"INCRBY", b"n", b"-0"]
+    assert parse_batch(body)[2] == [b"SET", b"b", b"123456789012345678901234"]

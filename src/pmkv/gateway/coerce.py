@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from pmkv.gateway.errors import BadRequest
 
 Command = list[bytes]
@@ -28,8 +30,32 @@ class EntryError(Exception):
         self.message = message
 
 
+def _only_strings(value: Any) -> bool:
+    """True for a command or a batch of commands whose arguments are all strings."""
+    if type(value) is not list:
+        return False
+    kinds = set(map(type, value))
+    if list in kinds:  # a batch: every entry a list of strings
+        return kinds == {list} and all(set(map(type, entry)) <= {str} for entry in value)
+    return kinds <= {str}
+
+
 def parse_json(body: bytes) -> Any:
-    """Parse a request body as JSON whatever its Content-Type says."""
+    """Parse a request body as JSON whatever its Content-Type says.
+
+    orjson first: a bulk write is megabytes of JSON text inside JSON strings, which it
+    parses several times faster than the standard library. Its result is used only when
+    every argument is a string (then both parsers give the same value); a number, whose
+    lexeme must reach the engine unchanged, or anything orjson refuses, takes the
+    lexeme-keeping parser below, which also words the errors.
+    """
+    try:
+        fast = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if _only_strings(fast):
+            return fast
     try:
         text = body.decode("utf-8")
         try:  # the scanner alone is quicker than .decode() for the usual compact body

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from upstash_redis import Redis
 from upstash_redis.errors import UpstashError
 
 from pmkv.migrate.errors import StoreRejected, StoreUnreachable
+from pmkv.store import upstash
 
 # Keys per MGET/HMGET command and commands per /pipeline request: big enough that a
 # 100,000-story tree needs few round trips, small enough to keep each response a few MB.
@@ -73,7 +73,7 @@ class KvStore:
 
     def __init__(self, url: str, token: str, *, retries: int = 0) -> None:
         self.url = url.rstrip("/")
-        self._client = Redis(
+        self._client = upstash.connect(
             self.url, token, rest_retries=retries, rest_retry_interval=0.2, allow_telemetry=False
         )
 

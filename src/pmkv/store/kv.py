@@ -20,7 +20,7 @@ import httpx
 from upstash_redis import Redis
 from upstash_redis.errors import UpstashError
 
-from pmkv.store import kvread
+from pmkv.store import kvread, upstash
 from pmkv.store.base import (
     BaseStore,
     ClaimOutcome,
@@ -104,18 +104,14 @@ class KVStore(BaseStore):
         gets its own official client; ``self.client`` is the creating thread's."""
         client: Redis | None = getattr(self._local, "client", None)
         if client is None:
-            client = Redis(
+            client = upstash.connect(
                 self.url,
                 self._token,
+                timeout=self.timeout,  # so a stuck endpoint fails instead of hanging
                 rest_encoding=self._encoding,
                 rest_retries=0,  # a retried EVAL could run twice: errors surface instead
                 allow_telemetry=False,
             )
-            if self.timeout is not None:
-                # The official client waits forever (httpx timeout=None) and offers no
-                # option; swap in a bounded httpx client so a stuck endpoint fails.
-                client._http._client.close()
-                client._http._client = httpx.Client(timeout=self.timeout)
             self._local.client = client
             with self._clients_lock:
                 self._clients.append(client)

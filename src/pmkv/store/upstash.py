@@ -1,0 +1,91 @@
+"""The official ``upstash-redis`` client, with a cheaper request-body encoder.
+
+``upstash_redis.Redis`` posts every command with ``httpx``'s ``json=``, which encodes the
+body with the standard library's ``json.dumps``. For bulk writes that is most of the
+client's cost: a 500-story ``MSET`` (about 1 MB of JSON text, full of quotes to escape)
+takes ~6 ms in ``json.dumps`` and ~0.6 ms in ``orjson.dumps`` (measured 2026-11-26),
+which at 100,000 stories is over a second of the interpreter's time.
+
+:func:`connect` builds the stock client and swaps the ``httpx.Client`` it posts with for
+one whose ``json=`` bodies are encoded by ``orjson`` -- the exact bytes ``httpx`` would
+send (compact separators, UTF-8 as-is, the same escapes) -- whenever orjson agrees with
+``json.dumps`` by construction: the body holds only strings, ints within 64 bits, bools,
+``None``, lists and dicts with string keys. Anything else (a float, whose text the two
+libraries write differently, or a value orjson refuses) goes through ``httpx``'s own
+encoder, unchanged. Everything else -- commands, headers, retries, sync tokens, base64
+responses -- is the official client's own code. A test pins the byte equality.
+
+The client object is private to ``upstash_redis`` (``Redis._http._client``); when a
+release moves it, :func:`connect` leaves the client stock instead of failing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+from upstash_redis import Redis
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def _orjson_safe(value: Any) -> bool:
+    """True when ``value`` holds only types orjson writes exactly like ``json.dumps``."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is list or kind is tuple:
+            for child in item:
+                if type(child) is str:
+                    continue  # the common case, checked without a push
+                stack.append(child)
+        elif kind is dict:
+            if any(type(k) is not str for k in item):
+                return False
+            stack.extend(item.values())
+        elif kind not in _PLAIN:
+            return False
+    return True
+
+
+def encode_body(value: Any) -> bytes | None:
+    """The bytes ``httpx`` would send for ``json=value``, or None to let it encode."""
+    if not _orjson_safe(value):
+        return None
+    try:
+        return orjson.dumps(value)  # ints up to 64 bits: written exactly as json.dumps does
+    except orjson.JSONEncodeError:  # e.g. a lone surrogate or an int beyond 64 bits
+        return None
+
+
+class _FastJsonClient(httpx.Client):
+    """``httpx.Client`` whose ``json=`` request bodies are encoded by :func:`encode_body`."""
+
+    def build_request(self, method: str, url: Any, **kwargs: Any) -> httpx.Request:
+        payload = kwargs.get("json")
+        if payload is not None and kwargs.get("content") is None:
+            body = encode_body(payload)
+            if body is not None:
+                kwargs["json"] = None
+                kwargs["content"] = body
+                headers = httpx.Headers(kwargs.get("headers"))
+                headers["Content-Type"] = "application/json"
+                kwargs["headers"] = headers
+        return super().build_request(method, url, **kwargs)
+
+
+def connect(url: str, token: str, *, timeout: float | None = None, **options: Any) -> Redis:
+    """``upstash_redis.Redis(url, token, **options)`` posting with the faster encoder.
+
+    ``timeout`` (seconds) bounds every request; the official client has no such option
+    and waits forever (``httpx`` ``timeout=None``), which is also the default here.
+    """
+    client = Redis(url, token, **options)
+    http = getattr(client, "_http", None)
+    stock = getattr(http, "_client", None)
+    if type(stock) is httpx.Client:
+        stock.close()
+        http._client = _FastJsonClient(timeout=timeout)  # type: ignore[union-attr]
+    return client

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pmkv.gateway.encode import entries_json, entry_json, error_json, value_json
+from pmkv.gateway.encode import entries_json, entry_json, error_json, result_body, value_json
 from pmkv.gateway.resp import BULK_OK, RespError
 
 replies = st.recursive(
@@ -95,3 +95,37 @@ def test_a_stored_ok_value_is_encoded_like_any_value() -> None:
         {"result": "T0s="},
         {"result": "OK"},
     ]
+
+
+def _slow_plain(reply: Any) -> str:
+    """The plain encoding built value by value (the path before the orjson fast path)."""
+    if isinstance(reply, list):
+        return "[" + ",".join(_slow_plain(r) for r in reply) + "]"
+    if isinstance(reply, bytes):
+        return json.dumps(reply.decode("utf-8", "replace"), ensure_ascii=False)
+    return "null" if reply is None else str(reply)
+
+
+flat_items = st.lists(
+    st.one_of(
+        st.binary(max_size=40),
+        st.text(max_size=20).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.integers(-(2**63), 2**64 - 1),
+        st.integers(),
+        st.none(),
+    ),
+    max_size=8,
+)
+
+
+@given(flat_items)
+def test_flat_arrays_without_base64_match_the_value_by_value_encoding(items: list[Any]) -> None:
+    expected = _slow_plain(items).encode()
+    assert result_body(items, False) == b'{"result":' + expected + b"}"
+    assert entries_json([items, b"x"], False) == b'[{"result":' + expected + b'},{"result":"x"}]'
+
+
+def test_flat_mget_of_json_records_is_plain_json_text() -> None:
+    records = [b'{"t":"a \\"q\\" \xc3\xa9\\n\x01"}', None, b"OK", 7, b"\xff"]
+    body = json.loads(entries_json([records], False))
+    assert body == [{"result": [records[0].decode(), None, "OK", 7, "\ufffd"]}]

@@ -27,8 +27,10 @@ def _kv_spec(request: pytest.FixtureRequest, tmp_path: Path) -> StoreSpec:
 
 
 def _kv_legacy_spec(request: pytest.FixtureRequest, tmp_path: Path) -> StoreSpec:
+    # also the run with base64 responses (the official client's default; "kv" uses plain)
     spec = _kv_spec(request, tmp_path)
-    return StoreSpec("kv", url=spec.url, token=spec.token, options={"keyspace": Keyspace.legacy()})
+    options = {"keyspace": Keyspace.legacy(), "encoding": "base64"}
+    return StoreSpec("kv", url=spec.url, token=spec.token, options=options)
 
 
 # One line per backend; the future DualStore adds its own.

@@ -19,7 +19,7 @@ from tests.support.gateway import RunningGateway
 
 def stock(value: object) -> bytes:
     """What httpx 0.28 sends for ``json=value``."""
-    headers, stream = httpx._content.encode_json(value)
+    _headers, stream = httpx._content.encode_json(value)
     return b"".join(stream)
 
 

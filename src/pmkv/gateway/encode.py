@@ -10,12 +10,34 @@ from __future__ import annotations
 from binascii import b2a_base64
 from json.encoder import encode_basestring
 
+import orjson
+
 from pmkv.gateway.resp import Reply, RespError
 
 
 def json_string(text: str) -> str:
     """A JSON string literal for ``text``."""
     return str(encode_basestring(text))
+
+
+def _flat_plain(items: list[Reply]) -> bytes | None:
+    """A flat array of bulks / nulls / integers without base64 (an MGET of JSON
+    records), as UTF-8, or None when an item is anything else. orjson writes the strings
+    with the very escapes ``encode_basestring`` uses; on a 1 MB MGET it takes ~1.3 ms
+    against ~12 ms value by value (measured 2026-11-26)."""
+    decoded: list[object] = []
+    append = decoded.append
+    for r in items:
+        if type(r) is bytes:
+            append(r.decode("utf-8", "replace"))
+        elif r is None or type(r) is int:
+            append(r)
+        else:
+            return None
+    try:
+        return orjson.dumps(decoded)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits
+        return None
 
 
 def _plain(reply: Reply) -> str:
@@ -86,8 +108,8 @@ def _flat_b64(items: list[Reply]) -> bytes | None:
 
 def result_body(reply: Reply, base64: bool) -> bytes:
     """The whole ``{"result":...}`` body of a single command, UTF-8."""
-    if base64 and type(reply) is list:
-        flat = _flat_b64(reply)
+    if type(reply) is list:
+        flat = _flat_b64(reply) if base64 else _flat_plain(reply)
         if flat is not None:
             return b'{"result":' + flat + b"}"
     return b'{"result":' + value_json(reply, base64).encode() + b"}"
@@ -126,5 +148,8 @@ def entries_json(replies: list[Reply], base64: bool) -> bytes:
             for r in replies
         ]
     else:
-        items = [entry_json(r, False).encode() for r in replies]
+        items = [
+            result_body(r, False) if type(r) is list else entry_json(r, False).encode()
+            for r in replies
+        ]
     return b"[" + b",".join(items) + b"]"

@@ -1,4 +1,4 @@
-"""The official ``upstash-redis`` client, with a cheaper request-body encoder.
+"""The official ``upstash-redis`` client, with cheaper JSON in both directions.
 
 ``upstash_redis.Redis`` posts every command with ``httpx``'s ``json=``, which encodes the
 body with the standard library's ``json.dumps``. For bulk writes that is most of the
@@ -14,6 +14,16 @@ send (compact separators, UTF-8 as-is, the same escapes) -- whenever orjson agre
 libraries write differently, or a value orjson refuses) goes through ``httpx``'s own
 encoder, unchanged. Everything else -- commands, headers, retries, sync tokens, base64
 responses -- is the official client's own code. A test pins the byte equality.
+
+Responses: the client parses each body with ``httpx``'s ``Response.json()``, the standard
+library's ``json.loads``. The session here returns responses whose ``json()`` tries
+``orjson.loads`` first: an Upstash reply holds strings, integers, null, arrays and
+objects, which both parse to the same Python values; whatever orjson refuses (an integer
+beyond 64 bits, ``NaN``, a lone surrogate escape, bytes that are not UTF-8) is handed to
+``json.loads``, so the result or the error is exactly the stock one. On a 500-story
+``MGET`` without base64 that is ~0.9 ms instead of ~5.8 ms (measured 2026-11-26), which
+is what makes plain responses (``rest_encoding=None``) cheaper than base64 ones, whose
+per-value decoding in the client costs ~3.4 ms.
 
 The client object is private to ``upstash_redis`` (``Redis._http._client``); when a
 release moves it, :func:`connect` leaves the client stock instead of failing.
@@ -60,8 +70,37 @@ def encode_body(value: Any) -> bytes | None:
         return None
 
 
+class _FastJsonResponse(httpx.Response):
+    """``httpx.Response`` whose ``json()`` parses with orjson when that is exact."""
+
+    def json(self, **kwargs: Any) -> Any:
+        if not kwargs:
+            try:
+                return orjson.loads(self.content)
+            except orjson.JSONDecodeError:
+                pass  # the stock parser decides (and raises its own error)
+        return super().json(**kwargs)
+
+
+class _FastJsonTransport(httpx.HTTPTransport):
+    """The stock transport, returning :class:`_FastJsonResponse` objects."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        return _FastJsonResponse(
+            response.status_code,
+            headers=response.headers,
+            stream=response.stream,
+            extensions=response.extensions,
+        )
+
+
 class _FastJsonClient(httpx.Client):
-    """``httpx.Client`` whose ``json=`` request bodies are encoded by :func:`encode_body`."""
+    """``httpx.Client`` whose ``json=`` request bodies are encoded by :func:`encode_body`
+    and whose responses parse with orjson (see :class:`_FastJsonResponse`)."""
+
+    def __init__(self, *, timeout: float | None) -> None:
+        super().__init__(timeout=timeout, transport=_FastJsonTransport())
 
     def build_request(self, method: str, url: Any, **kwargs: Any) -> httpx.Request:
         payload = kwargs.get("json")

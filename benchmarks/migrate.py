@@ -7,16 +7,14 @@ For each size (default 500, 10,000 and 100,000 stories) it generates a tree with
 * ours: the library's ``migrate`` into a freshly flushed store -- discover, plan (read
   the KV + ledger), journalled pipelined writes through ``upstash-redis`` and the
   gateway, and the full two-way verify -- without the backup (reported separately,
-  since ``pmkv migrate`` takes one first unless ``--no-backup``). Story files load in
-  worker processes when ``pmkv migrate`` would use them (``--workers N`` to choose;
-  their CPU time is not in the "pmkv" column, which is this process only).
+  since ``pmkv migrate`` takes one first unless ``--no-backup``).
 
 It starts its own engine + gateway (``pmkv.engine.stack.up`` in a temporary home, free
 ports), prints one table (or ``--json``) and stops everything on exit. Besides wall
 time it reports CPU seconds per process for the migrate (this process by
 ``time.process_time``, the gateway and the engine from ``/proc/<pid>/stat``): on a shared,
 loaded machine the wall clock alone cannot tell slow code from a busy CPU.
-Usage: ``python benchmarks/migrate.py [--sizes 500,10000,100000] [--workers N] [--json]``.
+Usage: ``python benchmarks/migrate.py [--sizes 500,10000,100000] [--json]``.
 """
 
 from __future__ import annotations
@@ -76,9 +74,7 @@ def floor(tree: Path) -> tuple[float, int, float]:
     return best, files, best_cpu
 
 
-def measure(
-    size: int, work: Path, store: KvStore, pids: tuple[int, int], workers: int | None
-) -> Row:
+def measure(size: int, work: Path, store: KvStore, pids: tuple[int, int]) -> Row:
     tree = work / f"pm-{size}"
     if not tree.is_dir():
         generate_tree(tree, projects=max(1, size // 20_000), stories=size, seed=1)
@@ -88,7 +84,7 @@ def measure(
     others = [proc_cpu(pid) for pid in pids]
     cpu = time.process_time()
     started = time.perf_counter()
-    result = migrate(store, MigrateOptions(tree, home, backup=False, workers=workers))
+    result = migrate(store, MigrateOptions(tree, home, backup=False))
     took = time.perf_counter() - started
     cpu = time.process_time() - cpu
     gateway_cpu, engine_cpu = (proc_cpu(pid) - was for pid, was in zip(pids, others, strict=True))
@@ -137,12 +133,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="500,10000,100000")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="story-loading processes (default: as `pmkv migrate` decides; 0 = inline)",
-    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows: list[Row] = []
@@ -152,8 +142,7 @@ def main() -> None:
         KvStore(info.rest_url, info.token) as store,
     ):
         for size in sizes:
-            pids = (info.gateway_pid, info.engine_pid)
-            rows.append(measure(size, work, store, pids, args.workers))
+            rows.append(measure(size, work, store, (info.gateway_pid, info.engine_pid)))
             print(f"done: {size:,} stories", file=sys.stderr)
     if args.json:
         print(json.dumps([asdict(r) | {"ratio": r.ratio} for r in rows], indent=2))

@@ -256,7 +256,6 @@ def migrate_cmd(
         batch_size=batch_size,
         keyspace=_keyspace(settings),
         confirm=None if yes else confirm,
-        workers=None,  # big trees load their stories on every core
     )
     try:
         with _progress(not (quiet or as_json)) as progress:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 from pmkv.migrate import rules
 from pmkv.migrate.errors import SourceMissing
@@ -23,7 +22,6 @@ from pmkv.migrate.inventory import (
     Record,
 )
 from pmkv.migrate.storyload import StoryJob, load_story
-from pmkv.migrate.storypool import StoryPrefetch, prefetch
 from pmkv.store import records
 from pmkv.store.codec import JsonValue
 from pmkv.store.codec_fast import load_js
@@ -50,8 +48,6 @@ class _Walker:
         self.on_records = on_records
         self.root = inv.pm_dir
         self.stories_read = 0
-        self.prefetched: StoryPrefetch | None = None
-        self.listings: dict[str, EpicListing] = {}  # listed ahead of the walk, by folder
 
     def ready(self, records: list[Record], epic: EpicInventory | None = None) -> None:
         if self.on_records is not None:
@@ -119,14 +115,8 @@ def discover(
     keyspace: Keyspace | None = None,
     progress: Progress | None = None,
     on_records: OnRecords | None = None,
-    workers: int | None = 0,
 ) -> Inventory:
-    """Inventory ``pm_dir`` (only ``projects`` when given; people.json always).
-
-    ``workers``: processes that load story files ahead of the walk (see
-    :mod:`pmkv.migrate.storypool`); 0 (the default) loads them inline, None decides
-    from the tree's size.
-    """
+    """Inventory ``pm_dir`` (only ``projects`` when given; people.json always)."""
     if not pm_dir.is_dir():
         raise SourceMissing(
             f"{pm_dir} is not a folder",
@@ -160,18 +150,12 @@ def discover(
             "there is no people.json",
             "pm:people is not written; add pm/people.json if the app needs people",
         )
-    chosen = [d for d in dirs if not d.name.startswith(".")]
-    walker.listings = _list_epics(
-        walker.ks, [d for d in chosen if d.name in (inv.selected or [d.name])]
-    )
-    loadable = [(folder, e.jobs) for folder, e in walker.listings.items() if e.prefetch]
-    with prefetch(loadable, workers) as walker.prefetched:
-        for directory in (d for d in dirs if not d.name.startswith(".")):
-            if directory.name in (inv.selected or [directory.name]):
-                inv.projects[directory.name] = _project(walker, directory)
-            elif (directory / "project.json").is_file():
-                # unselected projects still count for the projects list, unread
-                inv.all_valid_projects.append(directory.name)
+    for directory in (d for d in dirs if not d.name.startswith(".")):
+        if directory.name in (inv.selected or [directory.name]):
+            inv.projects[directory.name] = _project(walker, directory)
+        elif (directory / "project.json").is_file():
+            # unselected projects still count for the projects list, unread
+            inv.all_valid_projects.append(directory.name)
     inv.all_valid_projects = sorted(
         set(inv.all_valid_projects) | {p for p, pi in inv.projects.items() if pi.valid}
     )
@@ -179,62 +163,12 @@ def discover(
     return inv
 
 
-class EpicListing(NamedTuple):
-    """An epic folder as listed once, for the walk and the story prefetch alike."""
-
-    dirs: list[Path]
-    names: list[str]  # every file name, sorted
-    story_names: list[str]  # the app's story files among them
-    jobs: list[StoryJob]  # one per story file ([] when the folder cannot be a key)
-    prefetch: bool  # worth loading ahead: valid names and an epic.json
-
-
-def _list_epics(ks: Keyspace, projects: list[Path]) -> dict[str, EpicListing]:
-    """Every epic folder of ``projects``, listed in walk order."""
-    out: dict[str, EpicListing] = {}
-    for project in projects:
-        project_ok = rules.valid_name(project.name) and (project / "project.json").is_file()
-        for folder in _dirs_and_files(project)[0]:
-            if not folder.name.startswith("."):
-                out[str(folder)] = _list_epic(ks, project.name, folder, project_ok)
-    return out
-
-
-def _list_epic(ks: Keyspace, project: str, folder: Path, project_ok: bool = True) -> EpicListing:
-    # names, not Path objects: an epic can hold thousands of story files
-    dirs: list[Path] = []
-    names: list[str] = []
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.is_dir():
-                dirs.append(Path(entry.path))
-            else:
-                names.append(entry.name)
-    dirs.sort()
-    names.sort()
-    story_names = [n for n in names if records.is_story_file(n)]
-    epic = folder.name
-    jobs: list[StoryJob] = []
-    if rules.valid_name(project) and rules.valid_name(epic):
-        base, rel_base = str(folder), f"{project}/{epic}/"
-        for file_name in story_names:
-            sid = file_name[: -len(".json")]
-            key = ks.story(project, epic, sid)
-            jobs.append(
-                StoryJob(f"{base}/{file_name}", rel_base + file_name, key, sid, project, epic)
-            )
-    prefetch = project_ok and bool(jobs) and (folder / "epic.json").is_file()
-    return EpicListing(dirs, names, story_names, jobs, prefetch)
-
-
-def _load_stories(walker: _Walker, epic: EpicInventory, folder: Path, jobs: list[StoryJob]) -> None:
+def _load_stories(walker: _Walker, epic: EpicInventory, jobs: list[StoryJob]) -> None:
     """Load an epic's story files, then compare them with its storyIds."""
     inv = walker.inv
-    outcomes = walker.prefetched.take(str(folder)) if walker.prefetched else None
-    if outcomes is None:
-        outcomes = [load_story(job) for job in jobs]
-    for job, (text, problems, sha1, sha256, deleted) in zip(jobs, outcomes, strict=True):
-        for problem in problems:
+    for job in jobs:
+        outcome = load_story(job)
+        for problem in outcome.problems:
             inv.anomalies.append(
                 Anomaly(
                     "error",
@@ -246,7 +180,7 @@ def _load_stories(walker: _Walker, epic: EpicInventory, folder: Path, jobs: list
                     project=job.project,
                 )
             )
-        if text is None:
+        if outcome.text is None:
             inv.skipped[job.key] = job.rel
             continue
         epic.stories[job.sid] = Record(
@@ -254,12 +188,12 @@ def _load_stories(walker: _Walker, epic: EpicInventory, folder: Path, jobs: list
             job.key,
             job.rel,
             None,
-            text.decode("utf-8"),
+            outcome.text,
             job.project,
             job.epic,
-            sha1,
-            sha256,
-            deleted,
+            outcome.sha1,
+            outcome.sha256,
+            outcome.deleted,
         )
     inv.files_read += len(jobs)
     walker.stories_read += len(jobs)
@@ -367,16 +301,25 @@ def _check_epic_ids(walker: _Walker, proj: ProjectInventory, project_file: Path)
 def _epic(walker: _Walker, proj: ProjectInventory, folder: Path) -> EpicInventory:
     p, name = proj.name, folder.name
     epic = EpicInventory(name)
-    listing = walker.listings.pop(str(folder), None) or _list_epic(walker.ks, p, folder)
-    dirs, names, story_names = listing.dirs, listing.names, listing.story_names
-    stories = set(story_names)
+    # names, not Path objects: an epic can hold thousands of story files
+    dirs: list[Path] = []
+    names: list[str] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                dirs.append(Path(entry.path))
+            else:
+                names.append(entry.name)
+    dirs.sort()
+    names.sort()
+    story_names = [n for n in names if records.is_story_file(n)]
     epic.story_files = len(story_names)
     for directory in dirs:
         walker.note(
             "warning", "stray-file", directory, "a folder inside an epic", _STRAY_HINT, project=p
         )
     for file_name in names:
-        if file_name != "epic.json" and file_name not in stories:
+        if file_name != "epic.json" and not records.is_story_file(file_name):
             walker.note(
                 "warning",
                 "stray-file",
@@ -409,6 +352,13 @@ def _epic(walker: _Walker, proj: ProjectInventory, folder: Path) -> EpicInventor
     epic.record = walker.load(epic_file, "epic", walker.ks.epic(p, name), p, name)
     if epic.record is None or proj.record is None:
         return epic
-    _load_stories(walker, epic, folder, listing.jobs)
+    base, rel_base = str(folder), f"{p}/{name}/"
+    jobs: list[StoryJob] = []
+    for file_name in story_names:
+        sid = file_name[: -len(".json")]
+        key = walker.ks.story(p, name, sid)
+        job = StoryJob(f"{base}/{file_name}", rel_base + file_name, key, sid, p, name)
+        jobs.append(job)
+    _load_stories(walker, epic, jobs)
     walker.ready([epic.record, *epic.stories.values()], epic)
     return epic

@@ -45,8 +45,6 @@ class MigrateOptions:
     # asked with the plan before anything is written; False aborts (nothing written)
     confirm: Callable[[Plan], bool] | None = None
     verify: bool = True
-    # processes loading story files (pmkv.migrate.storypool): 0 inline, None by size
-    workers: int | None = 0
 
 
 @contextlib.contextmanager
@@ -122,7 +120,6 @@ def _migrate(
             keyspace=ks,
             progress=progress,
             on_records=writer.records_ready if stream else None,
-            workers=options.workers,
         )
         lap("discover")
         pl_key = ks.projects_list()
@@ -161,12 +158,7 @@ def _migrate(
     result_verify = None
     if store is not None and not options.dry_run and options.verify:
         result_verify = verify(
-            store,
-            inv,
-            ks,
-            expected=values,
-            digests=writer.digests,
-            progress=progress,
+            store, inv, ks, expected=values, digests=writer.digests, progress=progress
         )
         lap("verify")
     timings["total"] = time.perf_counter() - started

@@ -167,8 +167,8 @@ def _load_stories(walker: _Walker, epic: EpicInventory, jobs: list[StoryJob]) ->
     """Load an epic's story files, then compare them with its storyIds."""
     inv = walker.inv
     for job in jobs:
-        outcome = load_story(job)
-        for problem in outcome.problems:
+        text, problems, sha1, sha256, deleted = load_story(job)
+        for problem in problems:
             inv.anomalies.append(
                 Anomaly(
                     "error",
@@ -180,7 +180,7 @@ def _load_stories(walker: _Walker, epic: EpicInventory, jobs: list[StoryJob]) ->
                     project=job.project,
                 )
             )
-        if outcome.text is None:
+        if text is None:
             inv.skipped[job.key] = job.rel
             continue
         epic.stories[job.sid] = Record(
@@ -188,12 +188,12 @@ def _load_stories(walker: _Walker, epic: EpicInventory, jobs: list[StoryJob]) ->
             job.key,
             job.rel,
             None,
-            outcome.text,
+            text.decode("utf-8"),
             job.project,
             job.epic,
-            outcome.sha1,
-            outcome.sha256,
-            outcome.deleted,
+            sha1,
+            sha256,
+            deleted,
         )
     inv.files_read += len(jobs)
     walker.stories_read += len(jobs)
@@ -313,13 +313,14 @@ def _epic(walker: _Walker, proj: ProjectInventory, folder: Path) -> EpicInventor
     dirs.sort()
     names.sort()
     story_names = [n for n in names if records.is_story_file(n)]
+    stories = set(story_names)
     epic.story_files = len(story_names)
     for directory in dirs:
         walker.note(
             "warning", "stray-file", directory, "a folder inside an epic", _STRAY_HINT, project=p
         )
     for file_name in names:
-        if file_name != "epic.json" and not records.is_story_file(file_name):
+        if file_name != "epic.json" and file_name not in stories:
             walker.note(
                 "warning",
                 "stray-file",

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pmkv.store import records
 from pmkv.store.codec_fast import load_js_utf8
 from pmkv.store.errors import InvalidJSONError
 
+# Named tuples, not dataclasses: a big tree makes 100,000s of each, and they cross
+# process boundaries (pmkv.migrate.storypool) as plain tuples.
 
-@dataclass(frozen=True)
-class StoryJob:
+
+class StoryJob(NamedTuple):
     path: str  # absolute
     rel: str  # relative to pm/
     key: str
@@ -28,18 +30,16 @@ class StoryJob:
     epic: str
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     code: str
     reason: str
     hint: str
     field: str | None = None
 
 
-@dataclass
-class StoryOutcome:
-    text: str | None  # None: not migrated (see problems)
-    problems: list[Problem] = field(default_factory=list)
+class StoryOutcome(NamedTuple):
+    text: bytes | None  # UTF-8 of the text to store; None: not migrated (see problems)
+    problems: tuple[Problem, ...] = ()
     sha1: str = ""  # of the UTF-8 text (what the engine's redis.sha1hex gives)
     sha256: str = ""  # of the UTF-8 text (the ledger's content hash)
     deleted: bool = False  # soft-deleted: the app keeps it out of epic.storyIds
@@ -68,12 +68,12 @@ def load_story(job: StoryJob) -> StoryOutcome:
     try:
         data = read_bytes(job.path)
     except OSError as exc:
-        return StoryOutcome(None, [Problem("unreadable", str(exc), "check permissions")])
+        return StoryOutcome(None, (Problem("unreadable", str(exc), "check permissions"),))
     try:
         value, raw = load_js_utf8(data, job.rel)
     except InvalidJSONError as exc:
-        return StoryOutcome(None, [Problem("invalid-json", exc.message, exc.hint or "")])
-    found = [
+        return StoryOutcome(None, (Problem("invalid-json", exc.message, exc.hint or ""),))
+    found = tuple(
         Problem(
             "invalid-record",
             f"story fails the app's rules: {p.reason}",
@@ -81,23 +81,23 @@ def load_story(job: StoryJob) -> StoryOutcome:
             p.field or "/",
         )
         for p in records.validate_story(value, job.rel)
-    ]
+    )
     if found:
         return StoryOutcome(None, found)
     if not (isinstance(value, dict) and value.get("id") == job.sid):
         return StoryOutcome(
             None,
-            [
+            (
                 Problem(
                     "id-mismatch",
                     f"the story's id differs from its file name {job.sid!r}",
                     "rename the file to <id>.json or fix `id`; it is not migrated",
                     "id",
-                )
-            ],
+                ),
+            ),
         )
     return StoryOutcome(
-        raw.decode("utf-8"),
+        raw,
         sha1=hashlib.sha1(raw).hexdigest(),
         sha256=hashlib.sha256(raw).hexdigest(),
         deleted=value.get("deleted") is True,

@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, str] = {
     "rollback": "pmkv.cli.migrate",
     "archive": "pmkv.cli.migrate",
     "status": "pmkv.cli.migrate",
+    "export": "pmkv.cli.export",
     "reconcile": "pmkv.cli.dual",
     "console": "pmkv.cli.console",
 }

@@ -50,7 +50,7 @@ LABELS = {
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
+def progress_bars(enabled: bool) -> Iterator[ProgressFn | None]:
     """A rich progress bar per phase (counts and rate); None when not a terminal."""
     if not enabled or not err_console.is_terminal:
         yield None
@@ -81,20 +81,20 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
         yield update
 
 
-def _print_json(data: object) -> None:
+def print_json(data: object) -> None:
     # plain text, not rich's print_json: a dry run's plan can hold 100,000 entries
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _say(message: str) -> None:
+def say(message: str) -> None:
     err_console.print(f"[dim]{escape(message)}[/]", highlight=False)
 
 
 def _open(settings: Settings, *, allow_remote: bool, writes: bool) -> KvStore:
-    target = connect.resolve(settings, allow_remote=allow_remote, writes=writes, say=_say)
+    target = connect.resolve(settings, allow_remote=allow_remote, writes=writes, say=say)
     assert target is not None  # start_stack=True always yields a target
     if target.started_stack:
-        _say(f"no store configured: using the local stack at {target.url}")
+        say(f"no store configured: using the local stack at {target.url}")
     return connect.open_store(target)
 
 
@@ -102,7 +102,7 @@ def _keyspace(settings: Settings) -> Keyspace:
     return Keyspace.named(settings.keyspace)
 
 
-def _exit(code: int) -> None:
+def exit_with(code: int) -> None:
     if code:
         raise click.exceptions.Exit(code)
 
@@ -118,7 +118,7 @@ def _confirm(question: str, yes: bool) -> bool:
 # ---------------------------------------------------------------- rendering
 
 
-def _verify_lines(result: VerifyResult, limit: int = 30) -> None:
+def render_verify(result: VerifyResult, limit: int = 30) -> None:
     state = "[green]PASSED[/]" if result.ok else "[red]FAILED[/]"
     console.print(
         f"verify {state}: {result.checked:,} keys checked,"
@@ -188,7 +188,7 @@ def _render_migrate(result: MigrateResult, quiet: bool) -> None:
         highlight=False,
     )
     if result.verify is not None:
-        _verify_lines(result.verify)
+        render_verify(result.verify)
     if result.report_path:
         console.print(f"report: {escape(result.report_path)}  (run {result.run_id})")
 
@@ -258,7 +258,7 @@ def migrate_cmd(
         confirm=None if yes else confirm,
     )
     try:
-        with _progress(not (quiet or as_json)) as progress:
+        with progress_bars(not (quiet or as_json)) as progress:
             result = migrate(store, options, progress)
     except MigrateAborted:
         err_console.print("aborted: nothing was written")
@@ -267,10 +267,10 @@ def migrate_cmd(
         if store is not None:
             store.close()
     if as_json:
-        _print_json(result.as_dict())
+        print_json(result.as_dict())
     else:
         _render_migrate(result, quiet)
-    _exit(result.exit_code)
+    exit_with(result.exit_code)
 
 
 @click.command("verify")
@@ -284,15 +284,18 @@ def verify_cmd(
     """Compare PM_DIR with KV, both directions, field by field (exit 3 on differences)."""
     settings = load_settings()
     ks = _keyspace(settings)
-    with _open(settings, allow_remote=True, writes=False) as store, _progress(not as_json) as bar:
+    with (
+        _open(settings, allow_remote=True, writes=False) as store,
+        progress_bars(not as_json) as bar,
+    ):
         source = pm_dir or status_mod.default_pm_dir(settings.pm_dir, settings.home)
         inv = discover(source, list(projects) or None, keyspace=ks)
         result = verify(store, inv, ks, sample=sample, progress=bar)
     if as_json:
-        _print_json(result.as_dict())
+        print_json(result.as_dict())
     else:
-        _verify_lines(result)
-    _exit(0 if result.ok else 3)
+        render_verify(result)
+    exit_with(0 if result.ok else 3)
 
 
 @click.group("backup")
@@ -308,7 +311,7 @@ def backup_create(pm_dir: Path | None, as_json: bool) -> None:
     settings = load_settings()
     info = backup_mod.create_backup(pm_dir or settings.pm_dir, settings.home)
     if as_json:
-        _print_json(asdict(info))
+        print_json(asdict(info))
     else:
         console.print(f"backup {info.backup_id}: {info.files} files, {info.bytes:,} bytes")
 
@@ -319,7 +322,7 @@ def backup_list(as_json: bool) -> None:
     """List backups, oldest first."""
     found = backup_mod.list_backups(load_settings().home)
     if as_json:
-        _print_json([asdict(b) for b in found])
+        print_json([asdict(b) for b in found])
         return
     table = Table("id", "created", "files", "bytes", "source", box=None)
     for b in found:
@@ -338,7 +341,7 @@ def backup_restore(
     """Restore a backup (default: the latest), checking every file's checksum."""
     result = backup_mod.restore_backup(load_settings().home, backup_id, target, overwrite=overwrite)
     if as_json:
-        _print_json(asdict(result))
+        print_json(asdict(result))
         return
     console.print(f"restored {result.backup_id}: {result.files} files to {escape(result.target)}")
     if result.moved_aside:
@@ -360,12 +363,12 @@ def rollback_cmd(
         what = f"run {run_id}" if run_id else "the latest run"
         if not _confirm(f"roll back {what} in {store.url}?", yes):
             raise click.exceptions.Exit(1)
-        with _progress(not as_json) as progress:
+        with progress_bars(not as_json) as progress:
             result = rollback_mod.rollback(
                 store, settings.home, run_id, force=force, progress=progress
             )
     if as_json:
-        _print_json(asdict(result))
+        print_json(asdict(result))
         return
     console.print(
         f"rolled back run {result.run_id}: {result.restored} restored, {result.deleted} deleted,"
@@ -398,7 +401,7 @@ def archive_cmd(pm_dir: Path | None, yes: bool, dry_run: bool, undo: bool, as_js
     if as_json:
         data: dict[str, Any] = asdict(result)
         data["verify"] = result.verify.as_dict() if result.verify else None
-        _print_json(data)
+        print_json(data)
         return
     verb = "would rename" if not result.done else "renamed"
     console.print(f"{verb} {escape(result.source)} -> {escape(result.target)}")
@@ -429,7 +432,7 @@ def status_cmd(pm_dir: Path | None, sample: int | None, as_json: bool) -> None:
         if store is not None:
             store.close()
     if as_json:
-        _print_json({"phases": [asdict(p) for p in result.phases], "next": result.next_step})
+        print_json({"phases": [asdict(p) for p in result.phases], "next": result.next_step})
         return
     for phase in result.phases:
         mark = "[green]✓[/]" if phase.done else "[red]✗[/]"

@@ -43,6 +43,10 @@ class ArchiveError(MigrateError):
     """``pm/`` cannot be archived or un-archived in its current state."""
 
 
+class ExportError(MigrateError):
+    """The KV cannot be exported to files (target exists, unknown project, write error)."""
+
+
 class VerifyFailed(MigrateError):
     """Files and KV differ (raised by commands that require a passing verify)."""
 

@@ -101,21 +101,33 @@ args = st.one_of(
 )
 
 
+def _exact(body: bytes) -> object:
+    decoder = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str)
+    return decoder.decode(body.decode())
+
+
 @given(st.lists(st.lists(args, max_size=5), max_size=5), st.booleans())
 def test_fast_and_lexeme_parsers_agree_on_every_body(
     batch: list[list[object]], escape: bool
 ) -> None:
-    """orjson takes string-only bodies; whichever parser runs, the commands are the same
-    as the lexeme-keeping parser alone would give."""
-    body = json.dumps(batch, ensure_ascii=escape).encode()
-    exact = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str).decode(
-        body.decode()
-    )
-    assert parse_json(body) == exact
-    single = json.dumps(batch[0] if batch else ["PING"], ensure_ascii=escape).encode()
-    assert parse_json(single) == json.JSONDecoder(
-        parse_int=str, parse_float=str, parse_constant=str
-    ).decode(single.decode())
+    """Whichever parser a body goes to (orjson for long strings), the commands are the
+    same as the lexeme-keeping parser alone would give."""
+    long_batch = [[a + "·" * 90 if isinstance(a, str) else a for a in c] for c in batch]
+    filler = ["SET", "pad", "p" * 5000]  # makes every body long enough for orjson
+    for commands in (batch, [*long_batch, filler], [filler, *batch]):
+        body = json.dumps(commands, ensure_ascii=escape).encode()
+        assert parse_json(body) == _exact(body)
+        single = json.dumps(commands[0] if commands else ["PING"], ensure_ascii=escape).encode()
+        assert parse_json(single) == _exact(single)
+
+
+def test_long_string_bodies_take_orjson_and_short_ones_the_scanner() -> None:
+    from pmkv.gateway.coerce import _long_strings
+
+    story = json.dumps({"title": "a " * 2000, "n": 1})
+    assert _long_strings(json.dumps([["MSET", "k1", story, "k2", story]]).encode())
+    assert not _long_strings(json.dumps([["GET", f"key:{i}"] for i in range(500)]).encode())
+    assert not _long_strings(b'["SET","k","v"]')
 
 
 def test_minus_zero_and_big_numbers_keep_their_lexeme_in_batches() -> None:

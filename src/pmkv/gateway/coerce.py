@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -36,26 +37,41 @@ def _only_strings(value: Any) -> bool:
         return False
     kinds = set(map(type, value))
     if list in kinds:  # a batch: every entry a list of strings
-        return kinds == {list} and all(set(map(type, entry)) <= {str} for entry in value)
+        return kinds == {list} and set(map(type, chain.from_iterable(value))) <= {str}
     return kinds <= {str}
+
+
+# orjson is worth it for bodies of long strings (bulk writes of JSON records); for many
+# short ones (a pipeline of 100 GETs) the standard library's scanner is quicker
+# (measured: 1 MB MSET 1.4 ms vs 3.6 ms; 100 GETs 17 us vs 10 us). The average string
+# length is estimated from the quotes; it only picks the parser, never changes a result.
+_FAST_MIN_BYTES = 4096
+_FAST_MIN_PER_STRING = 64
+
+
+def _long_strings(body: bytes) -> bool:
+    if len(body) < _FAST_MIN_BYTES:
+        return False
+    strings = (body.count(b'"') - body.count(b'\\"')) // 2
+    return strings <= 0 or len(body) // strings >= _FAST_MIN_PER_STRING
 
 
 def parse_json(body: bytes) -> Any:
     """Parse a request body as JSON whatever its Content-Type says.
 
-    orjson first: a bulk write is megabytes of JSON text inside JSON strings, which it
-    parses several times faster than the standard library. Its result is used only when
-    every argument is a string (then both parsers give the same value); a number, whose
-    lexeme must reach the engine unchanged, or anything orjson refuses, takes the
-    lexeme-keeping parser below, which also words the errors.
+    Bodies of long strings go to orjson first, and its result is used only when every
+    argument is a string (then both parsers give the same value); a number, whose lexeme
+    must reach the engine unchanged, or anything orjson refuses, takes the lexeme-keeping
+    parser below, which also words the errors.
     """
-    try:
-        fast = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    else:
-        if _only_strings(fast):
-            return fast
+    if _long_strings(body):
+        try:
+            fast = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if _only_strings(fast):
+                return fast
     try:
         text = body.decode("utf-8")
         try:  # the scanner alone is quicker than .decode() for the usual compact body

@@ -59,6 +59,7 @@ def csrf_of(client: TestClient, url: str) -> str:
         "/people",
         "/people/person-001",
         "/people/new",
+        f"/p/{PROJECT}/e/{EPIC}/new",
         "/migration",
     ],
 )
@@ -158,6 +159,39 @@ def test_story_edit_reports_the_library_rules(client: TestClient, files: FileSto
     assert "/estimate/storyPoints" in response.text
     assert "/dueDate" in response.text
     assert files.read_story(PROJECT, EPIC, "F-RCM-001") == before
+
+
+def test_new_story_form_creates_through_the_store(client: TestClient, files: FileStore) -> None:
+    new = f"/p/{PROJECT}/e/{EPIC}/new"
+    token = csrf_of(client, new)
+    expected = files.next_story_id(PROJECT, EPIC, "F")
+    response = client.post(
+        new,
+        data={"csrf": token, "requirementType": "functional", "title": "Pay by link"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(f"/p/{PROJECT}/e/{EPIC}/s/{expected}")
+    story = files.read_story(PROJECT, EPIC, expected)
+    assert story is not None
+    assert (story["title"], story["epicId"], story["requirementType"]) == (
+        "Pay by link",
+        EPIC,
+        "functional",
+    )
+    assert "status" not in story  # not sent: the app's default (todo) applies
+
+
+def test_new_story_with_broken_rules_writes_nothing(client: TestClient, files: FileStore) -> None:
+    new = f"/p/{PROJECT}/e/{EPIC}/new"
+    before = files.list_story_ids(PROJECT, EPIC)
+    response = client.post(
+        new,
+        data={"csrf": csrf_of(client, new), "requirementType": "epic-ish", "title": "x"},
+    )
+    assert response.status_code == 422
+    assert "/requirementType" in response.text
+    assert files.list_story_ids(PROJECT, EPIC) == before
+    assert client.get(f"/p/{PROJECT}/e/no-such-epic/new").status_code == 404
 
 
 def test_markdown_is_rendered_without_raw_html(client: TestClient, files: FileStore) -> None:

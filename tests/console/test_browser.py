@@ -100,6 +100,33 @@ def test_edit_shows_the_apps_validation_messages(page: Page, served: ConsoleEnv)
     assert after["estimate"]["confidence"] == before["estimate"]["confidence"]  # kept
 
 
+def test_new_story_is_created_under_the_next_id(page: Page, served: ConsoleEnv) -> None:
+    before = served.store.list_story_ids(PROJECT, EPIC)
+    expected_id = served.store.next_story_id(PROJECT, EPIC, "NFR")
+    _open(page, served, EPIC_URL)
+    page.get_by_role("link", name="New story").click()
+    page.get_by_role("button", name="Create").click()  # no title: the app's rules refuse
+    expect(page.get_by_test_id("validation-errors")).to_contain_text("/title")
+    assert served.store.list_story_ids(PROJECT, EPIC) == before  # nothing written
+    page.get_by_label("Requirement type").select_option("non-functional")
+    page.get_by_label("Title").fill("Audit log retention for 7 years")
+    page.get_by_label("Tags (comma-separated)").fill("compliance, audit")
+    page.get_by_label("Story points").fill("3")
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator(".flash")).to_have_text(f"{expected_id} created")
+    expect(page.locator("h1")).to_contain_text(expected_id)
+    story = served.store.read_story(PROJECT, EPIC, expected_id)
+    assert story is not None
+    assert story["title"] == "Audit log retention for 7 years"
+    assert (story["requirementType"], story["epicId"]) == ("non-functional", EPIC)
+    assert story["tags"] == ["compliance", "audit"]
+    assert story_points(story) == 3
+    assert served.store.list_story_ids(PROJECT, EPIC) == [*before, expected_id]
+    epic = served.store.read_epic(PROJECT, EPIC)
+    assert epic is not None
+    assert expected_id in epic["storyIds"]
+
+
 def test_analytics_page_shows_the_stores_numbers(page: Page, served: ConsoleEnv) -> None:
     store = served.store
     changes = {

@@ -1,7 +1,8 @@
-"""Story: detail with the description rendered from markdown; the edit form.
+"""Story: detail with the description rendered from markdown; the edit form; a new story.
 
-Edits go through ``store.write_story``, which checks the app's rules; its problems
-come back as form messages next to their fields (JSON-pointer field paths).
+Edits go through ``store.write_story`` and new stories through ``store.create_story``
+(the epic's next free id), both of which check the app's rules; their problems come
+back as form messages next to their fields (JSON-pointer field paths).
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ def form_values(story: Record) -> dict[str, str]:
 
 
 def apply_form(story: Record, form: FormData) -> Record:
-    """``story`` with the form's changes; unknown fields stay as they are, and a field
-    the story does not have is only added when the form gives it a non-default value.
+    """``story`` with the form's changes; unknown fields stay as they are, a field the
+    form does not send is left alone, and a field the story does not have is only added
+    when the form gives it a non-default value.
 
     Values are passed on unconverted where they do not parse (e.g. story points "abc"),
     so the library's rules, not this form, decide what is valid and say why.
@@ -54,17 +56,22 @@ def apply_form(story: Record, form: FormData) -> Record:
             out[name] = value
 
     for name in TEXT_FIELDS:
-        put(name, text(form, name), DEFAULTS.get(name, ""))
+        if name in form:
+            put(name, text(form, name), DEFAULTS.get(name, ""))
     for name in DATE_FIELDS:
-        put(name, text(form, name).strip() or None, None)
-    put("tags", [t.strip() for t in text(form, "tags").split(",") if t.strip()], [])
-    criteria = [line.strip() for line in text(form, "acceptanceCriteria").splitlines()]
-    put("acceptanceCriteria", [c for c in criteria if c], [])
-    raw = text(form, "storyPoints").strip() or "0"
-    points: object = int(raw) if raw.lstrip("-").isdigit() else raw
-    if points != story_points(story) or isinstance(story.get("estimate"), dict):
-        estimate = dict(story["estimate"]) if isinstance(story.get("estimate"), dict) else {}
-        out["estimate"] = {**estimate, "storyPoints": points}
+        if name in form:
+            put(name, text(form, name).strip() or None, None)
+    if "tags" in form:
+        put("tags", [t.strip() for t in text(form, "tags").split(",") if t.strip()], [])
+    if "acceptanceCriteria" in form:
+        criteria = [line.strip() for line in text(form, "acceptanceCriteria").splitlines()]
+        put("acceptanceCriteria", [c for c in criteria if c], [])
+    if "storyPoints" in form:
+        raw = text(form, "storyPoints").strip() or "0"
+        points: object = int(raw) if raw.lstrip("-").isdigit() else raw
+        if points != story_points(story) or isinstance(story.get("estimate"), dict):
+            estimate = dict(story["estimate"]) if isinstance(story.get("estimate"), dict) else {}
+            out["estimate"] = {**estimate, "storyPoints": points}
     return out
 
 
@@ -122,6 +129,47 @@ async def story_edit(request: Request) -> Response:
     return redirect(f"/p/{p}/e/{e}/s/{sid}", "saved")
 
 
+async def new_story_page(request: Request) -> Response:
+    store = console_of(request).store
+    p, e = request.path_params["project"], request.path_params["epic"]
+    found(store.read_epic(p, e), f"epic {p}/{e}")
+    values = {**form_values({}), "requirementType": "functional"}
+    return _new_form(request, p, e, values, {})
+
+
+def _new_form(
+    request: Request, p: str, e: str, values: dict[str, str], errors: dict[str, list[str]]
+) -> Response:
+    store = console_of(request).store
+    return page(
+        request,
+        "story_new.html",
+        status_code=422 if errors else 200,
+        project=p,
+        epic=e,
+        values=values,
+        errors=errors,
+        people={str(x.get("id")): x for x in store.read_people()},
+    )
+
+
+async def new_story_create(request: Request) -> Response:
+    store = console_of(request).store
+    p, e = request.path_params["project"], request.path_params["epic"]
+    found(store.read_epic(p, e), f"epic {p}/{e}")
+    form = await request.form()
+    # an unknown type is passed on for the app's rules to refuse, with their message
+    kind = text(form, "requirementType") or "functional"
+    record: Record = {"epicId": e, "requirementType": kind, **apply_form({}, form)}
+    try:
+        created = store.create_story(p, e, record)
+    except InvalidRecordError as exc:
+        problems = [x for x in exc.problems if isinstance(x, Problem)]
+        values = {**form_values({}), **{k: text(form, k) for k in form}}
+        return _new_form(request, p, e, values, _by_field(problems))
+    return redirect(f"/p/{p}/e/{e}/s/{created['id']}", f"{created['id']} created")
+
+
 async def story_action(request: Request) -> Response:
     store = console_of(request).store
     p, e, sid = (request.path_params[k] for k in ("project", "epic", "story"))
@@ -138,6 +186,8 @@ async def story_action(request: Request) -> Response:
 
 
 routes = [
+    Route("/p/{project}/e/{epic}/new", new_story_page, name="new_story"),
+    Route("/p/{project}/e/{epic}/new", new_story_create, methods=["POST"]),
     Route("/p/{project}/e/{epic}/s/{story}", story_page, name="story"),
     Route("/p/{project}/e/{epic}/s/{story}", story_edit, methods=["POST"], name="story_edit"),
     Route("/p/{project}/e/{epic}/s/{story}/action", story_action, methods=["POST"]),

@@ -127,6 +127,32 @@ def test_new_story_is_created_under_the_next_id(page: Page, served: ConsoleEnv) 
     assert expected_id in epic["storyIds"]
 
 
+def test_new_epic_then_its_first_story(page: Page, served: ConsoleEnv) -> None:
+    _open(page, served, f"/p/{PROJECT}")
+    page.get_by_role("link", name="New epic").click()
+    page.get_by_label("Name (folder and key: kebab-case)").fill("telehealth")
+    page.get_by_label("Title").fill("Telehealth")
+    page.get_by_label("Summary").fill("Video visits with clinicians")
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator(".flash")).to_have_text("epic telehealth created")
+    epic = served.store.read_epic(PROJECT, "telehealth")
+    assert epic is not None
+    assert (epic["title"], epic["summary"]) == ("Telehealth", "Video visits with clinicians")
+    assert "telehealth" in served.store.list_epics(PROJECT)
+    project = served.store.read_project(PROJECT)
+    assert project is not None
+    assert "telehealth" in project["epicIds"]
+    page.get_by_role("link", name="New story").click()
+    page.get_by_label("Title").fill("Book a video visit")
+    page.get_by_role("button", name="Create").click()
+    ids = served.store.list_story_ids(PROJECT, "telehealth")
+    assert len(ids) == 1
+    expect(page.locator(".flash")).to_have_text(f"{ids[0]} created")
+    story = served.store.read_story(PROJECT, "telehealth", ids[0])
+    assert story is not None
+    assert story["title"] == "Book a video visit"
+
+
 def test_analytics_page_shows_the_stores_numbers(page: Page, served: ConsoleEnv) -> None:
     store = served.store
     changes = {

@@ -16,7 +16,7 @@ from pmkv.console.auth import TokenMiddleware
 from pmkv.console.csrf import CsrfMiddleware
 from pmkv.console.errors import ConsoleError
 from pmkv.console.options import ConsoleOptions
-from pmkv.console.pages import analytics, epic, keys, migration, people, projects, story
+from pmkv.console.pages import analytics, create, epic, keys, migration, people, projects, story
 from pmkv.console.web import Console, build_templates, describe_store, page
 from pmkv.errors import ExitCode, PmkvError
 from pmkv.settings import Settings
@@ -65,6 +65,7 @@ def create_app(
         middleware.insert(0, Middleware(TokenMiddleware, token=options.token))
     routes = [
         *projects.routes,
+        *create.routes,
         *epic.routes,
         *story.routes,
         *people.routes,

@@ -1,0 +1,150 @@
+"""New project and new epic: small forms over ``write_project`` / ``write_epic``.
+
+The name (folder and key segment) must be new: the store's writes replace, so the form
+checks first and says so instead of overwriting. Timestamps are set here, as the app
+does when it creates a record; everything is checked by the app's rules before it is
+written, and their problems come back next to their fields. A new epic is also added to
+the project's ``epicIds``, as the app lists it there.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pmkv.console.web import console_of, found, page, redirect, text
+from pmkv.store.base import now_iso
+from pmkv.store.errors import InvalidNameError, InvalidRecordError
+from pmkv.store.interface import Record, Store
+from pmkv.store.records import Problem
+
+PROJECT_FIELDS = ("id", "name", "summary", "description")
+EPIC_FIELDS = ("id", "title", "summary", "description", "status", "priority", "manager")
+EPIC_DEFAULTS = {"status": "todo", "priority": "medium", "manager": "unassigned"}
+
+
+def _errors(problems: list[Problem]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for p in problems:
+        out.setdefault(p.field.strip("/").split("/")[0] or "record", []).append(
+            f"{p.field or 'record'}: {p.reason}"
+        )
+    return out
+
+
+def _form(
+    request: Request, kind: str, values: dict[str, str], errors: dict[str, list[str]], **ctx: str
+) -> Response:
+    people = {str(x.get("id")): x for x in console_of(request).store.read_people()}
+    return page(
+        request,
+        "create.html",
+        status_code=422 if errors else 200,
+        kind=kind,
+        values=values,
+        errors=errors,
+        people=people,
+        **ctx,
+    )
+
+
+def _values(
+    form: FormData | None, fields: tuple[str, ...], defaults: dict[str, str]
+) -> dict[str, str]:
+    """The form's values; a field it does not send takes its default."""
+    if form is None:
+        return {f: defaults.get(f, "") for f in fields}
+    return {f: text(form, f, defaults.get(f, "")).strip() for f in fields}
+
+
+async def new_project_page(request: Request) -> Response:
+    return _form(request, "project", _values(None, PROJECT_FIELDS, {}), {})
+
+
+async def new_project_create(request: Request) -> Response:
+    store = console_of(request).store
+    values = _values(await request.form(), PROJECT_FIELDS, {})
+    name = values["id"]
+    now = now_iso()
+    record: Record = {
+        "id": name,
+        "name": values["name"],
+        "summary": values["summary"],
+        "description": values["description"],
+        "epicIds": [],
+        "createdAt": now,
+        "updatedAt": now,
+    }
+    try:
+        errors = _taken(store.project_exists(name), "project", name)
+        if not errors:
+            store.write_project(name, record)
+    except InvalidNameError as exc:
+        errors = {"id": [f"/id: {exc.message}"]}
+    except InvalidRecordError as exc:
+        errors = _errors([x for x in exc.problems if isinstance(x, Problem)])
+    if errors:
+        return _form(request, "project", values, errors)
+    return redirect(f"/p/{name}", f"project {name} created")
+
+
+async def new_epic_page(request: Request) -> Response:
+    store = console_of(request).store
+    project = request.path_params["project"]
+    found(store.read_project(project), f"project {project!r}")
+    return _form(request, "epic", _values(None, EPIC_FIELDS, EPIC_DEFAULTS), {}, project=project)
+
+
+async def new_epic_create(request: Request) -> Response:
+    store = console_of(request).store
+    project = request.path_params["project"]
+    found(store.read_project(project), f"project {project!r}")
+    values = _values(await request.form(), EPIC_FIELDS, EPIC_DEFAULTS)
+    name = values["id"]
+    now = now_iso()
+    record: Record = {
+        "id": name,
+        "projectId": project,
+        **{f: values[f] for f in EPIC_FIELDS if f != "id"},
+        "storyIds": [],
+        "createdAt": now,
+        "updatedAt": now,
+    }
+    try:
+        errors = _taken(store.epic_exists(project, name), "epic", name)
+        if not errors:
+            store.write_epic(project, name, record)
+    except InvalidNameError as exc:
+        errors = {"id": [f"/id: {exc.message}"]}
+    except InvalidRecordError as exc:
+        errors = _errors([x for x in exc.problems if isinstance(x, Problem)])
+    if errors:
+        return _form(request, "epic", values, errors, project=project)
+    _list_in_project(store, project, name)
+    return redirect(f"/p/{project}/e/{name}", f"epic {name} created")
+
+
+def _taken(exists: bool, kind: str, name: str) -> dict[str, list[str]]:
+    return {"id": [f"/id: a {kind} named {name!r} already exists"]} if exists else {}
+
+
+def _list_in_project(store: Store, project: str, epic: str) -> None:
+    """Append ``epic`` to the project's ``epicIds`` (read, then write: a console has one
+    user; a lost append is only the app's ordering hint, the epics list key has it)."""
+    record = store.read_project(project)
+    if record is None:
+        return
+    listed = record.get("epicIds")
+    ids = list(listed) if isinstance(listed, list) else []
+    if epic not in ids:
+        store.write_project(project, {**record, "epicIds": [*ids, epic], "updatedAt": now_iso()})
+
+
+routes = [
+    Route("/new-project", new_project_page, name="new_project"),
+    Route("/new-project", new_project_create, methods=["POST"]),
+    Route("/p/{project}/new-epic", new_epic_page, name="new_epic"),
+    Route("/p/{project}/new-epic", new_epic_create, methods=["POST"]),
+]

@@ -188,3 +188,38 @@ def test_a_readonly_token_reaches_the_gateway(settings: Settings) -> None:
     with pytest.raises(Exception, match=r"(?i)read|permission|denied|forbidden|token"):
         reader.set("visible", "2")
     assert stack.up(with_readonly).already_running
+
+
+def test_down_finds_a_gateway_whose_state_file_was_deleted(
+    settings: Settings, leftovers: Callable[[Path], list[psutil.Process]]
+) -> None:
+    info = stack.up(settings)
+    layout(settings).gateway_state.unlink()  # e.g. removed by hand
+    result = stack.down(settings)
+    assert result.gateway_pid == info.gateway_pid
+    assert any("found our gateway by its port" in note for note in result.notes)
+    assert _gone(info.gateway_pid)
+    assert _gone(info.engine_pid)
+    assert leftovers(settings.home) == []
+
+
+def test_down_leaves_a_stranger_on_the_gateway_port_alone(settings: Settings) -> None:
+    stranger = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(settings.gateway_port), "-b", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", settings.gateway_port)) == 0:
+                    break
+            time.sleep(0.05)
+        layout(settings).home.mkdir(parents=True, exist_ok=True)
+        result = stack.down(settings)
+        assert result.gateway_pid is None
+        assert stranger.poll() is None  # still running: not ours
+    finally:
+        stranger.terminate()
+        stranger.wait(10)

@@ -163,21 +163,35 @@ def any_free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def who_listens(port: int) -> str | None:
-    """'pid 123 (redis-server)' for the listener on ``port``, when the OS lets us see it."""
+def listener_pid(port: int) -> int | None:
+    """The pid listening on TCP ``port``, when the OS lets us see it."""
     try:
         conns = psutil.net_connections(kind="tcp")
     except (psutil.Error, OSError):
         return None
     for conn in conns:
         if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
-            if conn.pid is None:
-                return None
-            try:
-                return f"pid {conn.pid} ({psutil.Process(conn.pid).name()})"
-            except psutil.Error:
-                return f"pid {conn.pid}"
+            return conn.pid
     return None
+
+
+def who_listens(port: int) -> str | None:
+    """'pid 123 (redis-server)' for the listener on ``port``, when the OS lets us see it."""
+    pid = listener_pid(port)
+    if pid is None:
+        return None
+    try:
+        return f"pid {pid} ({psutil.Process(pid).name()})"
+    except psutil.Error:
+        return f"pid {pid}"
+
+
+def command_line(pid: int) -> list[str]:
+    """``pid``'s argv ([] when it is gone or not ours to read)."""
+    try:
+        return list(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return []
 
 
 def log_tail(path: Path, lines: int = 20, *, offset: int = 0) -> list[str]:

@@ -120,6 +120,28 @@ def _live_gateway(where: Layout, notes: list[str]) -> ProcessState | None:
     return None
 
 
+def _orphan_gateway(settings: Settings) -> int | None:
+    """A gateway of this stack whose state file is gone (deleted by hand): the process
+    listening on the gateway port whose command line is ``pmkv serve`` on that port in
+    front of this stack's engine. Anything else on the port is left alone."""
+    pid = process.listener_pid(settings.gateway_port)
+    if pid is None:
+        return None
+    argv = process.command_line(pid)
+    engine_url = f"redis://{HOST}:{settings.engine_port}"
+    ours = (
+        "pmkv" in argv
+        and "serve" in argv
+        and _option(argv, "--port") == str(settings.gateway_port)
+        and _option(argv, "--engine-url") == engine_url
+    )
+    return pid if ours else None
+
+
+def _option(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv[:-1] else None
+
+
 def _start_gateway(
     settings: Settings, where: Layout, engine: EngineInfo, token: str, say: Progress
 ) -> ProcessState:
@@ -251,6 +273,13 @@ def down(settings: Settings, progress: Progress | None = None) -> DownResult:
         if gateway is not None:
             say(f"stopping the gateway (pid {gateway.pid}, port {gateway.port})")
             pid, method = gateway.pid, process.terminate(gateway.pid) or "SIGTERM"
+        elif (orphan := _orphan_gateway(settings)) is not None:
+            notes.append(
+                f"no gateway state in {where.gateway_state}; found our gateway by its port"
+                f" {settings.gateway_port} and command line (pid {orphan})"
+            )
+            say(f"stopping the gateway (pid {orphan}, port {settings.gateway_port})")
+            pid, method = orphan, process.terminate(orphan) or "SIGTERM"
         clear_state(where.gateway_state)
         engine = manager.stop(settings, progress)
     return DownResult(pid, method, engine, tuple(notes))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 import redis
 from hypothesis import given
 from hypothesis import strategies as st
@@ -97,3 +98,42 @@ def test_connect_passes_the_timeout(gateway: RunningGateway) -> None:
         assert client._http._client.timeout == httpx.Timeout(2.5)
     finally:
         client.close()
+
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=False),
+        st.text(),
+    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=15,
+)
+
+
+@given(json_values)
+def test_fast_response_json_equals_the_stock_parser(value: object) -> None:
+    """Same values and same types (an int beyond 64 bits stays an exact int)."""
+    body = json.dumps(value).encode()
+    fast = upstash._FastJsonResponse(200, content=body).json()
+    assert json.dumps(fast) == json.dumps(json.loads(body))
+
+
+def test_fast_response_json_keeps_the_stock_oddities() -> None:
+    for body in (b"NaN", b"[1e400]", b'["\\ud800"]', '"é"'.encode("utf-16"), b"2" * 30):
+        assert json.dumps(upstash._FastJsonResponse(200, content=body).json()) == json.dumps(
+            json.loads(body)
+        )
+
+
+@pytest.mark.parametrize("bad", [b"[1,", b"\xff\xfe\xfd", b""])
+def test_fast_response_json_raises_the_stock_errors(bad: bytes) -> None:
+    # JSONDecodeError and UnicodeDecodeError are both ValueErrors: the exact type matters
+    with pytest.raises((json.JSONDecodeError, UnicodeDecodeError)) as stock:
+        json.loads(bad)
+    with pytest.raises((json.JSONDecodeError, UnicodeDecodeError)) as fast:
+        upstash._FastJsonResponse(200, content=bad).json()
+    assert type(fast.value) is type(stock.value)
+    assert str(fast.value) == str(stock.value)

@@ -14,6 +14,8 @@ from pmkv.migrate.errors import ExportError
 from pmkv.migrate.export import export, partial_path
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.runner import MigrateOptions, migrate
+from pmkv.store.errors import StoreError
+from pmkv.store.files import FileStore
 from pmkv.store.keyspace import Keyspace
 from pmkv.store.kv import KVStore
 from tests.migrate.clirun import cli_env, pmkv
@@ -132,6 +134,36 @@ def test_an_interrupted_export_is_replaced(
     assert result.verify.ok
     assert not partial.exists()
     assert not (out / "half-written").exists()
+
+
+def test_an_empty_kv_is_refused_not_exported_as_an_empty_folder(
+    store: KvStore, gateway: RunningGateway, tmp_path: Path
+) -> None:
+    with pytest.raises(ExportError, match="lists no project"):
+        export(Target(gateway.url, gateway.token), tmp_path / "out", KS)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_write_failure_is_an_export_error_and_leaves_no_target(
+    migrated: Path, gateway: RunningGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self: FileStore, data: object) -> None:
+        raise StoreError("cannot write: No space left on device")
+
+    monkeypatch.setattr(FileStore, "import_project", full)
+    out = tmp_path / "out"
+    with pytest.raises(ExportError, match="cannot write the export") as info:
+        export(Target(gateway.url, gateway.token), out, KS)
+    assert "partial" in (info.value.hint or "")
+    assert not out.exists()  # the empty claim is removed; the partial folder is ours
+
+
+def test_a_kv_name_that_cannot_be_a_folder_is_an_export_error(
+    migrated: Path, gateway: RunningGateway, clean_engine: redis.Redis, tmp_path: Path
+) -> None:
+    clean_engine.set(KS.projects_list(), json.dumps([PROJECT, "bad\\name"]))
+    with pytest.raises(ExportError, match="cannot be used as a key"):
+        export(Target(gateway.url, gateway.token), tmp_path / "out", KS)
 
 
 def test_unknown_project_is_refused_with_the_known_ones(

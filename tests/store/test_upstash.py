@@ -137,3 +137,23 @@ def test_fast_response_json_raises_the_stock_errors(bad: bytes) -> None:
         upstash._FastJsonResponse(200, content=bad).json()
     assert type(fast.value) is type(stock.value)
     assert str(fast.value) == str(stock.value)
+
+
+def test_a_self_referencing_body_is_left_to_httpx() -> None:
+    body: list[object] = ["x"]
+    body.append(body)
+    assert upstash.encode_body(body) is None  # httpx then reports the circular reference
+
+
+def test_the_fast_client_keeps_proxy_settings_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    stock = httpx.Client()
+    fast = upstash._FastJsonClient(timeout=None)
+    try:
+        assert fast._mounts.keys() == stock._mounts.keys()
+        assert fast._mounts
+    finally:
+        stock.close()
+        fast.close()

@@ -30,6 +30,8 @@ def export_cmd(out_dir: Path, projects: tuple[str, ...], dry_run: bool, as_json:
     settings = load_settings()
     target = connect.resolve(settings, allow_remote=True, writes=False, say=say)
     assert target is not None  # start_stack=True always yields a target
+    if target.started_stack:
+        say(f"no store configured: exporting from the local stack at {target.url}")
     with progress_bars(not as_json) as bar:
         result = export(
             target,

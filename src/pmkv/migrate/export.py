@@ -10,14 +10,17 @@ key order as stored), and verifies the new folder against the KV in both directi
 like a migration does. Keys that no list names (which the app cannot reach either)
 show up in that verify as keys without a file.
 
-Safety: the KV is only read. The export never writes into an existing folder: it builds
-``.<name>.partial`` next to the target (removing one an interrupted export left) and
-renames it to the target in one step at the end, so there is never a half-written
-target; running it again after a success refuses, naming the folder.
+Safety: the KV is only read. The export never writes into an existing folder: it claims
+the target by creating it empty (so nothing else can appear there meanwhile), builds
+``.<name>.partial`` next to it (removing one an interrupted export left), and renames
+that onto the empty target in one step at the end, so there is never a half-written
+target; running it again after a success refuses, naming the folder. A KV that lists no
+project is refused: an empty folder is never offered as a replacement for ``pm/``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from collections.abc import Callable
@@ -27,7 +30,7 @@ from pathlib import Path
 from pmkv.errors import ExitCode
 from pmkv.migrate.connect import Target
 from pmkv.migrate.discover import discover
-from pmkv.migrate.errors import ExportError, StoreUnreachable
+from pmkv.migrate.errors import ExportError, MigrateError, StoreUnreachable
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.verify import VerifyResult, verify
 from pmkv.store.errors import StoreError, StoreUnreachableError
@@ -37,6 +40,7 @@ from pmkv.store.keyspace import Keyspace
 from pmkv.store.kv import KVStore
 
 Progress = Callable[[str, int, int], None]
+TIMEOUT = 60.0  # seconds per request: a stuck endpoint fails instead of hanging
 
 
 @dataclass
@@ -82,7 +86,7 @@ def export(
             hint="name a folder that does not exist yet (e.g. pm-from-kv)",
         )
     result = ExportResult(str(out_dir), dry_run)
-    kv = KVStore(target.url, target.token, keyspace=keyspace)
+    kv = KVStore(target.url, target.token, keyspace=keyspace, timeout=TIMEOUT)
     try:
         data, people = _read(kv, keyspace, projects, result, progress)
     except StoreUnreachableError as exc:
@@ -91,11 +95,22 @@ def export(
         raise ExportError(exc.message, hint=exc.hint) from exc
     finally:
         kv.close()
+    if not data:
+        raise ExportError(
+            f"the KV at {target.url} lists no project: there is nothing to export",
+            hint="check that this is the store the app uses (UPSTASH_REDIS_REST_URL)",
+        )
     if not dry_run:
         _write(out_dir, data, people)
-        with KvStore(target.url, target.token) as store:
-            inv = discover(out_dir, projects, keyspace=keyspace)
-            result.verify = verify(store, inv, keyspace, progress=progress)
+        try:
+            with KvStore(target.url, target.token) as store:
+                inv = discover(out_dir, projects, keyspace=keyspace)
+                result.verify = verify(store, inv, keyspace, progress=progress)
+        except MigrateError as exc:
+            raise ExportError(
+                f"{out_dir} is written but could not be verified: {exc.message}",
+                hint=f"fix that, then run `pmkv verify {out_dir}` before using the folder",
+            ) from exc
     result.seconds = time.perf_counter() - started
     return result
 
@@ -115,7 +130,7 @@ def _read(
             f"the KV lists no project {', '.join(unknown)}",
             hint="projects in the KV: " + (", ".join(listed) or "none"),
         )
-    people = kv.read_people() if kv.client.exists(ks.people()) else None
+    people = kv.read_people() if kv.key_exists(ks.people()) else None
     result.people = None if people is None else len(people)
     out: list[ProjectData] = []
     for done, name in enumerate(names, 1):
@@ -147,6 +162,16 @@ def _read(
 def _write(out_dir: Path, data: list[ProjectData], people: list[dict[str, object]] | None) -> None:
     partial = partial_path(out_dir)
     try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir()  # the claim: fails if anything appeared there meanwhile
+    except FileExistsError as exc:
+        raise ExportError(
+            f"{out_dir} already exists; export only ever creates a new folder",
+            hint="name a folder that does not exist yet (e.g. pm-from-kv)",
+        ) from exc
+    except OSError as exc:
+        raise ExportError(f"cannot create {out_dir}: {exc}", hint="check the path") from exc
+    try:
         if partial.exists():  # left by an interrupted export: ours to remove
             shutil.rmtree(partial)
         partial.mkdir(parents=True)
@@ -157,8 +182,10 @@ def _write(out_dir: Path, data: list[ProjectData], people: list[dict[str, object
             files.write_people(people)
         for project in data:
             files.import_project(project)
-        partial.rename(out_dir)
-    except OSError as exc:
+        partial.rename(out_dir)  # onto the empty claim: atomic, refused if not empty
+    except (OSError, StoreError) as exc:
+        with contextlib.suppress(OSError):
+            out_dir.rmdir()  # the empty claim (never a folder with content)
         raise ExportError(
             f"cannot write the export to {out_dir}: {exc}",
             hint=f"check the folder's permissions and free space; {partial} holds what was"

@@ -54,7 +54,9 @@ def _collector_paused() -> Iterator[None]:
     A run builds an inventory of every record (~10 objects per story) that lives until
     the end; each collection of the oldest generation walks all of it again, which is
     ~0.5 s of a 100,000-story run (measured) for garbage that is freed by reference
-    counting anyway. Nothing a run creates depends on the cycle collector.
+    counting anyway. Nothing a run creates depends on the cycle collector. The switch is
+    process-wide: two runs in threads of one process may re-enable it for each other,
+    which only costs speed.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -141,6 +141,11 @@ class KVStore(BaseStore):
                 hint="check UPSTASH_REDIS_REST_URL",
             ) from exc
 
+    def key_exists(self, key: str) -> bool:
+        """Is ``key`` in the store (one EXISTS; errors translated like every call)."""
+        found = self._call(f"EXISTS {key}", lambda: self.thread_client().exists(key))
+        return bool(found)
+
     def _eval(self, script: str, keys: list[str], args: list[str]) -> Any:
         return self._call(
             f"EVAL on {keys[0]}", lambda: self.thread_client().eval(script, keys, args)

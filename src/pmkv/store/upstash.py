@@ -42,10 +42,20 @@ from upstash_redis import Redis
 _PLAIN = (str, int, bool, type(None))
 
 
+# Containers walked before giving up (a body that refers to itself would loop forever;
+# httpx's encoder then reports the circular reference). Thousands of commands per body
+# are far below it.
+_MAX_CONTAINERS = 100_000
+
+
 def _orjson_safe(value: Any) -> bool:
     """True when ``value`` holds only types orjson writes exactly like ``json.dumps``."""
     stack = [value]
+    budget = _MAX_CONTAINERS
     while stack:
+        budget -= 1
+        if budget < 0:
+            return False
         item = stack.pop()
         kind = type(item)
         if kind is list or kind is tuple:
@@ -105,25 +115,22 @@ class _FastJsonResponse(httpx.Response):
         return super().json(**kwargs)
 
 
-class _FastJsonTransport(httpx.HTTPTransport):
-    """The stock transport, returning :class:`_FastJsonResponse` objects."""
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = super().handle_request(request)
-        return _FastJsonResponse(
-            response.status_code,
-            headers=response.headers,
-            stream=response.stream,
-            extensions=response.extensions,
-        )
-
-
 class _FastJsonClient(httpx.Client):
     """``httpx.Client`` whose ``json=`` request bodies are encoded by :func:`encode_body`
-    and whose responses parse with orjson (see :class:`_FastJsonResponse`)."""
+    and whose responses parse with orjson (see :class:`_FastJsonResponse`).
+
+    The stock transports are kept (a custom ``transport=`` would turn off the proxy
+    settings httpx reads from the environment); each response is re-classed instead,
+    which adds no state: ``_FastJsonResponse`` only overrides ``json()``.
+    """
 
     def __init__(self, *, timeout: float | None) -> None:
-        super().__init__(timeout=timeout, transport=_FastJsonTransport())
+        super().__init__(timeout=timeout)
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = super().send(request, **kwargs)
+        response.__class__ = _FastJsonResponse
+        return response
 
     def build_request(self, method: str, url: Any, **kwargs: Any) -> httpx.Request:
         payload = kwargs.get("json")

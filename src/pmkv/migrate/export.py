@@ -21,6 +21,7 @@ project is refused: an empty folder is never offered as a replacement for ``pm/`
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from pmkv.migrate.errors import ExportError, MigrateError, StoreUnreachable
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.verify import VerifyResult, verify
 from pmkv.store.errors import StoreError, StoreUnreachableError
-from pmkv.store.files import FileStore
+from pmkv.store.files import FileStore, fsync_dir
 from pmkv.store.interface import ProjectData
 from pmkv.store.keyspace import Keyspace
 from pmkv.store.kv import KVStore
@@ -177,12 +178,15 @@ def _write(out_dir: Path, data: list[ProjectData], people: list[dict[str, object
         partial.mkdir(parents=True)
         # as stored, valid or not: the export must not drop what the KV holds
         lock = partial.with_name(partial.name + ".lock")
-        files = FileStore(partial, lock_path=lock, validate=False)
+        # no fsync per file: the folder is made durable once, below, before it is used
+        files = FileStore(partial, lock_path=lock, validate=False, durable=False)
         if people is not None:
             files.write_people(people)
         for project in data:
             files.import_project(project)
+        os.sync()  # every file written above is on disk before the folder takes its name
         partial.rename(out_dir)  # onto the empty claim: atomic, refused if not empty
+        fsync_dir(out_dir.parent)
     except (OSError, StoreError) as exc:
         with contextlib.suppress(OSError):
             out_dir.rmdir()  # the empty claim (never a folder with content)

@@ -45,7 +45,8 @@ def default_lock_path(root: Path) -> Path:
     return Path(tempfile.gettempdir()) / "pmkv-locks" / f"{digest}.lock"
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (renames, new files) durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -53,24 +54,30 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _write_temp(path: Path, text: str) -> Path:
+def _write_temp(path: Path, text: str, durable: bool = True) -> Path:
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     with open(temp, "wb") as fh:
         fh.write(text.encode("utf-8"))
-        fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
     return temp
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so readers see the old or the new file, never half."""
-    temp = _write_temp(path, text)
+def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``text`` so readers see the old or the new file, never half.
+
+    ``durable=False`` skips the two fsyncs: only for bulk writes into a fresh folder
+    whose caller makes it durable once at the end (see ``FileStore(durable=False)``).
+    """
+    temp = _write_temp(path, text, durable)
     try:
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def atomic_create(path: Path, text: str) -> bool:
@@ -90,7 +97,7 @@ def atomic_create(path: Path, text: str) -> bool:
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return True
 
 
@@ -107,8 +114,13 @@ class FileStore(BaseStore):
         lock_path: Path | None = None,
         validate: bool = True,
         clock: Callable[[], str] = now_iso,
+        durable: bool = True,
     ) -> None:
+        """``durable=False``: no fsync per file (two per write otherwise); for a bulk
+        load into a new folder whose caller syncs once before using it (``pmkv export``
+        writes 100,000 stories in a fraction of the time). Atomic replacement stays."""
         super().__init__(validate=validate, clock=clock)
+        self.durable = durable
         self.root = Path(root)
         self.lock_path = lock_path or default_lock_path(self.root)
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,7 +175,7 @@ class FileStore(BaseStore):
     def _write(self, path: Path, value: Any) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, to_pretty_json(value))
+            atomic_write(path, to_pretty_json(value), durable=self.durable)
         except OSError as exc:
             raise StoreError(
                 f"cannot write {path}: {exc.strerror}", hint="check free space and permissions"
@@ -250,7 +262,7 @@ class FileStore(BaseStore):
                 return False
             old = self._path(KeyRef("story", project, epic, story_id))
             old.unlink(missing_ok=True)
-            _fsync_dir(old.parent)
+            fsync_dir(old.parent)
             return True
 
     def _delete_epic_tree(self, project: str, epic: str) -> None:
@@ -272,7 +284,7 @@ class FileStore(BaseStore):
             return
         shutil.rmtree(doomed, ignore_errors=True)
         with contextlib.suppress(OSError):
-            _fsync_dir(folder.parent)
+            fsync_dir(folder.parent)
 
     # ---- whole project -----------------------------------------------------------
 

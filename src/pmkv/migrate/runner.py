@@ -6,11 +6,9 @@ folder or backup: it reads the KV (when one is given) and changes nothing anywhe
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -47,37 +45,10 @@ class MigrateOptions:
     verify: bool = True
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection for the duration (restored after, as it was).
-
-    A run builds an inventory of every record (~10 objects per story) that lives until
-    the end; each collection of the oldest generation walks all of it again, which is
-    ~0.5 s of a 100,000-story run (measured) for garbage that is freed by reference
-    counting anyway. Nothing a run creates depends on the cycle collector. The switch is
-    process-wide: two runs in threads of one process may re-enable it for each other,
-    which only costs speed.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def migrate(
     store: KvStore | None, options: MigrateOptions, progress: Progress | None = None
 ) -> MigrateResult:
     """Run one migration; ``store`` None only for a dry run against nothing (all creates)."""
-    with _collector_paused():
-        return _migrate(store, options, progress)
-
-
-def _migrate(
-    store: KvStore | None, options: MigrateOptions, progress: Progress | None
-) -> MigrateResult:
     if store is None and not options.dry_run:
         raise ValueError("a real migration needs a store")
     ks = options.keyspace

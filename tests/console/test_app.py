@@ -178,7 +178,12 @@ def test_new_story_form_creates_through_the_store(client: TestClient, files: Fil
         EPIC,
         "functional",
     )
-    assert "status" not in story  # not sent: the app's default (todo) applies
+    # every field the app's own new stories have, with the app's defaults
+    assert story["status"] == "todo"
+    assert (story["priority"], story["manager"]) == ("medium", "unassigned")
+    assert story["estimate"] == {"storyPoints": 0}
+    assert (story["deleted"], story["archived"]) == (False, False)
+    assert story["metadata"] == {"createdBy": "user", "lastEditedBy": "user", "custom": {}}
 
 
 def test_new_story_with_broken_rules_writes_nothing(client: TestClient, files: FileStore) -> None:

@@ -59,11 +59,24 @@ def test_new_project_refuses_a_taken_or_bad_name_and_missing_title(
     assert (files.root / PROJECT / "project.json").read_bytes() == before
     bad = post(client, "/new-project", id="a:b", name="Colon")
     assert bad.status_code == 422  # type: ignore[attr-defined]
-    assert "cannot be used as a key" in bad.text  # type: ignore[attr-defined]
+    assert "kebab-case" in bad.text  # type: ignore[attr-defined]
     untitled = post(client, "/new-project", id="untitled", name="")
     assert untitled.status_code == 422  # type: ignore[attr-defined]
     assert "/name" in untitled.text  # type: ignore[attr-defined]
     assert files.list_projects() == [PROJECT]
+
+
+@pytest.mark.parametrize("name", ["a?b", "c#d", "e%20f", "Upper", "two--dashes", "-lead"])
+def test_names_that_are_not_kebab_case_are_refused(
+    client: TestClient, files: FileStore, name: str
+) -> None:
+    response = post(client, "/new-project", id=name, name="Odd")
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert "kebab-case" in response.text  # type: ignore[attr-defined]
+    epic = post(client, f"/p/{PROJECT}/new-epic", id=name, title="Odd", summary="x")
+    assert epic.status_code == 422  # type: ignore[attr-defined]
+    assert files.list_projects() == [PROJECT]
+    assert name not in files.list_epics(PROJECT)
 
 
 def test_new_epic_is_written_listed_and_takes_stories(client: TestClient, files: FileStore) -> None:

@@ -193,6 +193,8 @@ def test_a_readonly_token_reaches_the_gateway(settings: Settings) -> None:
 def test_down_finds_a_gateway_whose_state_file_was_deleted(
     settings: Settings, leftovers: Callable[[Path], list[psutil.Process]]
 ) -> None:
+    # the engine port as the stack chose it, not as configured (None: picked at start)
+    settings = replace(settings, engine_port=None)
     info = stack.up(settings)
     layout(settings).gateway_state.unlink()  # e.g. removed by hand
     result = stack.down(settings)
@@ -203,6 +205,21 @@ def test_down_finds_a_gateway_whose_state_file_was_deleted(
     assert leftovers(settings.home) == []
 
 
+def test_another_homes_gateway_on_the_same_port_is_left_alone(
+    settings: Settings, tmp_path: Path
+) -> None:
+    info = stack.up(settings)  # home A, running
+    try:
+        layout(settings).gateway_state.unlink()
+        other = replace(settings, home=tmp_path / "other-home")  # home B: same ports, no stack
+        layout(other).home.mkdir(parents=True)
+        result = stack.down(other)
+        assert result.gateway_pid is None
+        assert psutil.pid_exists(info.gateway_pid)  # A's gateway still runs
+    finally:
+        stack.down(settings)
+
+
 def test_down_leaves_a_stranger_on_the_gateway_port_alone(settings: Settings) -> None:
     stranger = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(settings.gateway_port), "-b", "127.0.0.1"],
@@ -211,10 +228,11 @@ def test_down_leaves_a_stranger_on_the_gateway_port_alone(settings: Settings) ->
     )
     try:
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        while True:
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", settings.gateway_port)) == 0:
                     break
+            assert time.monotonic() < deadline, "the stranger never listened"
             time.sleep(0.05)
         layout(settings).home.mkdir(parents=True, exist_ok=True)
         result = stack.down(settings)

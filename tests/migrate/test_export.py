@@ -158,6 +158,23 @@ def test_a_write_failure_is_an_export_error_and_leaves_no_target(
     assert not out.exists()  # the empty claim is removed; the partial folder is ours
 
 
+def test_an_interrupted_write_gives_the_name_back(
+    migrated: Path, gateway: RunningGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(self: FileStore, data: object) -> None:
+        raise KeyboardInterrupt
+
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(FileStore, "import_project", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            export(Target(gateway.url, gateway.token), out, KS)
+    assert not out.exists()
+    result = export(Target(gateway.url, gateway.token), out, KS)  # the retry works
+    assert result.verify is not None
+    assert result.verify.ok
+
+
 def test_a_kv_name_that_cannot_be_a_folder_is_an_export_error(
     migrated: Path, gateway: RunningGateway, clean_engine: redis.Redis, tmp_path: Path
 ) -> None:

@@ -84,6 +84,13 @@ def test_connected_client_round_trips_through_the_gateway(
         assert client.get("pm:story:x") == value
         assert clean_engine.get("pm:story:x") == value.encode()
         assert client.incrbyfloat("f", 1.5) == 1.5  # a float: the stock encoder's path
+        answered = client._http._client.post(
+            gateway.url,
+            json=["GET", "pm:story:x"],
+            headers={"Authorization": f"Bearer {gateway.token}"},
+        )
+        assert type(answered) is upstash._FastJsonResponse  # re-classed in send()
+        assert answered.json() == {"result": value}
         pipe = client.pipeline()
         pipe.set("a", "1")
         pipe.get("a")

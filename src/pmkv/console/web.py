@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from pmkv.console.markdown import render_markdown
 from pmkv.console.options import ConsoleOptions
 from pmkv.settings import Settings
 from pmkv.store.interface import Store
-from pmkv.store.records import PRIORITIES, STATUSES
+from pmkv.store.records import PRIORITIES, STATUSES, Problem
 
 
 @dataclass(frozen=True)
@@ -104,3 +105,17 @@ def found(value: Any, what: str) -> Any:
     if value is None:
         raise NotFoundPage(f"{what} does not exist", hint="go back to the projects page")
     return value
+
+
+def errors_by_field(problems: Iterable[object]) -> dict[str, list[str]]:
+    """The app's rule problems grouped by the form field they belong to (the first
+    segment of their JSON-pointer path; ``estimate`` is the story-points field)."""
+    out: dict[str, list[str]] = {}
+    for p in problems:
+        if not isinstance(p, Problem):
+            continue
+        name = p.field.strip("/").split("/")[0] or "record"
+        if name == "estimate":
+            name = "storyPoints"
+        out.setdefault(name, []).append(f"{p.field or 'record'}: {p.reason}")
+    return out

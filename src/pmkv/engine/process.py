@@ -186,6 +186,15 @@ def who_listens(port: int) -> str | None:
         return f"pid {pid}"
 
 
+def writes_to(pid: int, path: Path) -> bool:
+    """Does ``pid`` hold ``path`` open (e.g. as its stdout)? False when we cannot tell."""
+    try:
+        target = path.resolve()
+        return any(Path(f.path).resolve() == target for f in psutil.Process(pid).open_files())
+    except (psutil.Error, OSError):
+        return False
+
+
 def command_line(pid: int) -> list[str]:
     """``pid``'s argv ([] when it is gone or not ours to read)."""
     try:

@@ -120,20 +120,26 @@ def _live_gateway(where: Layout, notes: list[str]) -> ProcessState | None:
     return None
 
 
-def _orphan_gateway(settings: Settings) -> int | None:
-    """A gateway of this stack whose state file is gone (deleted by hand): the process
-    listening on the gateway port whose command line is ``pmkv serve`` on that port in
-    front of this stack's engine. Anything else on the port is left alone."""
+def _orphan_gateway(settings: Settings, where: Layout) -> int | None:
+    """A gateway of this stack whose state file is gone (deleted by hand).
+
+    Only a process that is all of these: listening on the gateway port; ``pmkv serve``
+    on that port in front of this home's *running* engine (its port read from this
+    home's engine state, not from settings); and writing its output to this home's
+    gateway log. Anything less certain is left alone: another home's gateway on the
+    same ports writes another log.
+    """
+    engine, _notes = manager.live_state(where)
     pid = process.listener_pid(settings.gateway_port)
-    if pid is None:
+    if engine is None or pid is None:
         return None
     argv = process.command_line(pid)
-    engine_url = f"redis://{HOST}:{settings.engine_port}"
     ours = (
         "pmkv" in argv
         and "serve" in argv
         and _option(argv, "--port") == str(settings.gateway_port)
-        and _option(argv, "--engine-url") == engine_url
+        and _option(argv, "--engine-url") == f"redis://{HOST}:{engine.port}"
+        and process.writes_to(pid, where.gateway_log)
     )
     return pid if ours else None
 
@@ -273,7 +279,7 @@ def down(settings: Settings, progress: Progress | None = None) -> DownResult:
         if gateway is not None:
             say(f"stopping the gateway (pid {gateway.pid}, port {gateway.port})")
             pid, method = gateway.pid, process.terminate(gateway.pid) or "SIGTERM"
-        elif (orphan := _orphan_gateway(settings)) is not None:
+        elif (orphan := _orphan_gateway(settings, where)) is not None:
             notes.append(
                 f"no gateway state in {where.gateway_state}; found our gateway by its port"
                 f" {settings.gateway_port} and command line (pid {orphan})"

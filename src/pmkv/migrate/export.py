@@ -186,14 +186,24 @@ def _write(out_dir: Path, data: list[ProjectData], people: list[dict[str, object
             files.import_project(project)
         os.sync()  # every file written above is on disk before the folder takes its name
         partial.rename(out_dir)  # onto the empty claim: atomic, refused if not empty
-        fsync_dir(out_dir.parent)
-    except (OSError, StoreError) as exc:
+    except BaseException as exc:
+        # Whatever stopped the write (an error, Ctrl-C): give the name back, so the next
+        # export can use it. rmdir removes only the empty claim, never a written folder.
         with contextlib.suppress(OSError):
-            out_dir.rmdir()  # the empty claim (never a folder with content)
+            out_dir.rmdir()
+        if isinstance(exc, (OSError, StoreError)):
+            raise ExportError(
+                f"cannot write the export to {out_dir}: {exc}",
+                hint=f"check the folder's permissions and free space; {partial} holds what"
+                " was written so far and is replaced by the next export",
+            ) from exc
+        raise
+    try:
+        fsync_dir(out_dir.parent)
+    except OSError as exc:
         raise ExportError(
-            f"cannot write the export to {out_dir}: {exc}",
-            hint=f"check the folder's permissions and free space; {partial} holds what was"
-            " written so far and is replaced by the next export",
+            f"{out_dir} is written but its folder entry could not be synced: {exc}",
+            hint=f"run `sync`, then `pmkv verify {out_dir}` before using the folder",
         ) from exc
     finally:
         partial.with_name(partial.name + ".lock").unlink(missing_ok=True)

@@ -42,16 +42,17 @@ from upstash_redis import Redis
 _PLAIN = (str, int, bool, type(None))
 
 
-# Containers walked before giving up (a body that refers to itself would loop forever;
-# httpx's encoder then reports the circular reference). Thousands of commands per body
-# are far below it.
-_MAX_CONTAINERS = 100_000
+# Items (commands, arguments that are not strings, nested values) looked at before
+# giving up and leaving the body to httpx: a body that refers to itself would loop
+# forever (httpx then reports the circular reference). A pipeline of thousands of
+# commands is far below it; a bigger one is only encoded by httpx, as before.
+_MAX_ITEMS = 100_000
 
 
 def _orjson_safe(value: Any) -> bool:
     """True when ``value`` holds only types orjson writes exactly like ``json.dumps``."""
     stack = [value]
-    budget = _MAX_CONTAINERS
+    budget = _MAX_ITEMS
     while stack:
         budget -= 1
         if budget < 0:

@@ -9,29 +9,26 @@ the project's ``epicIds``, as the app lists it there.
 
 from __future__ import annotations
 
+import re
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pmkv.console.web import console_of, found, page, redirect, text
+from pmkv.console.web import console_of, errors_by_field, found, page, redirect, text
 from pmkv.store.base import now_iso
 from pmkv.store.errors import InvalidNameError, InvalidRecordError
 from pmkv.store.interface import Record, Store
-from pmkv.store.records import Problem
 
+# kebab-case, as the form says: the name is a folder, a key segment and a URL segment
+# (the store refuses only ':', '/', '\\' and control characters; '?' or '#' would make a
+# record the console cannot link to)
+NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+NAME_HINT = "/id: use lowercase letters, digits and single dashes (kebab-case), e.g. billing-v2"
 PROJECT_FIELDS = ("id", "name", "summary", "description")
 EPIC_FIELDS = ("id", "title", "summary", "description", "status", "priority", "manager")
 EPIC_DEFAULTS = {"status": "todo", "priority": "medium", "manager": "unassigned"}
-
-
-def _errors(problems: list[Problem]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for p in problems:
-        out.setdefault(p.field.strip("/").split("/")[0] or "record", []).append(
-            f"{p.field or 'record'}: {p.reason}"
-        )
-    return out
 
 
 def _form(
@@ -78,13 +75,13 @@ async def new_project_create(request: Request) -> Response:
         "updatedAt": now,
     }
     try:
-        errors = _taken(store.project_exists(name), "project", name)
+        errors = _bad_name(name) or _taken(store.project_exists(name), "project", name)
         if not errors:
             store.write_project(name, record)
     except InvalidNameError as exc:
         errors = {"id": [f"/id: {exc.message}"]}
     except InvalidRecordError as exc:
-        errors = _errors([x for x in exc.problems if isinstance(x, Problem)])
+        errors = errors_by_field(exc.problems)
     if errors:
         return _form(request, "project", values, errors)
     return redirect(f"/p/{name}", f"project {name} created")
@@ -113,13 +110,13 @@ async def new_epic_create(request: Request) -> Response:
         "updatedAt": now,
     }
     try:
-        errors = _taken(store.epic_exists(project, name), "epic", name)
+        errors = _bad_name(name) or _taken(store.epic_exists(project, name), "epic", name)
         if not errors:
             store.write_epic(project, name, record)
     except InvalidNameError as exc:
         errors = {"id": [f"/id: {exc.message}"]}
     except InvalidRecordError as exc:
-        errors = _errors([x for x in exc.problems if isinstance(x, Problem)])
+        errors = errors_by_field(exc.problems)
     if errors:
         return _form(request, "epic", values, errors, project=project)
     _list_in_project(store, project, name)
@@ -128,6 +125,10 @@ async def new_epic_create(request: Request) -> Response:
 
 def _taken(exists: bool, kind: str, name: str) -> dict[str, list[str]]:
     return {"id": [f"/id: a {kind} named {name!r} already exists"]} if exists else {}
+
+
+def _bad_name(name: str) -> dict[str, list[str]]:
+    return {} if NAME_RE.fullmatch(name) else {"id": [NAME_HINT]}
 
 
 def _list_in_project(store: Store, project: str, epic: str) -> None:

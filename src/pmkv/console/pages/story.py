@@ -14,15 +14,29 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pmkv.console.web import console_of, found, page, redirect, text
+from pmkv.console.web import console_of, errors_by_field, found, page, redirect, text
 from pmkv.store.errors import InvalidRecordError
 from pmkv.store.interface import Record
 from pmkv.store.queries import story_points
-from pmkv.store.records import Problem
 
 DATE_FIELDS = ("plannedStartDate", "plannedDueDate", "actualStartDate", "actualDueDate", "dueDate")
 TEXT_FIELDS = ("title", "summary", "description", "status", "priority", "manager")
 DEFAULTS = {"status": "todo", "priority": "medium", "manager": "unassigned"}
+# A new story has every field the app's own new stories have (the form fills them in).
+NEW_STORY: Record = {
+    "summary": "",
+    "description": "",
+    "acceptanceCriteria": [],
+    **DEFAULTS,
+    "tags": [],
+    "estimate": {"storyPoints": 0},
+    "relatedStories": [],
+    "mentions": [],
+    "files": [],
+    "metadata": {"createdBy": "user", "lastEditedBy": "user", "custom": {}},
+    "deleted": False,
+    "archived": False,
+}
 
 
 def form_values(story: Record) -> dict[str, str]:
@@ -75,16 +89,6 @@ def apply_form(story: Record, form: FormData) -> Record:
     return out
 
 
-def _by_field(problems: list[Problem]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for p in problems:
-        name = p.field.strip("/").split("/")[0] or "record"
-        if name == "estimate":
-            name = "storyPoints"
-        out.setdefault(name, []).append(f"{p.field or 'record'}: {p.reason}")
-    return out
-
-
 async def story_page(request: Request) -> Response:
     store = console_of(request).store
     p, e, sid = (request.path_params[k] for k in ("project", "epic", "story"))
@@ -112,7 +116,6 @@ async def story_edit(request: Request) -> Response:
     try:
         store.write_story(p, e, sid, changed)
     except InvalidRecordError as exc:
-        problems = [x for x in exc.problems if isinstance(x, Problem)]
         values = {**form_values(story), **{k: text(form, k) for k in form}}
         return page(
             request,
@@ -122,7 +125,7 @@ async def story_edit(request: Request) -> Response:
             epic=e,
             story=story,
             values=values,
-            errors=_by_field(problems),
+            errors=errors_by_field(exc.problems),
             people={str(x.get("id")): x for x in store.read_people()},
             points=story_points(story),
         )
@@ -160,13 +163,13 @@ async def new_story_create(request: Request) -> Response:
     form = await request.form()
     # an unknown type is passed on for the app's rules to refuse, with their message
     kind = text(form, "requirementType") or "functional"
-    record: Record = {"epicId": e, "requirementType": kind, **apply_form({}, form)}
+    base: Record = {"epicId": e, "requirementType": kind, "title": "", **NEW_STORY}
+    record = apply_form(base, form)
     try:
         created = store.create_story(p, e, record)
     except InvalidRecordError as exc:
-        problems = [x for x in exc.problems if isinstance(x, Problem)]
         values = {**form_values({}), **{k: text(form, k) for k in form}}
-        return _new_form(request, p, e, values, _by_field(problems))
+        return _new_form(request, p, e, values, errors_by_field(exc.problems))
     return redirect(f"/p/{p}/e/{e}/s/{created['id']}", f"{created['id']} created")
 
 

@@ -16,7 +16,7 @@ from pmkv.console.errors import NotFoundPage
 from pmkv.console.markdown import render_markdown
 from pmkv.console.options import ConsoleOptions
 from pmkv.settings import Settings
-from pmkv.store.interface import Store
+from pmkv.store.interface import Record, Store
 from pmkv.store.records import PRIORITIES, STATUSES, Problem
 
 
@@ -105,6 +105,25 @@ def found(value: Any, what: str) -> Any:
     if value is None:
         raise NotFoundPage(f"{what} does not exist", hint="go back to the projects page")
     return value
+
+
+def people_by_id(store: Store) -> dict[str, Record]:
+    """The global people list keyed by id (for manager pickers and names)."""
+    return {str(x.get("id")): x for x in store.read_people()}
+
+
+def form_page(
+    request: Request, template: str, errors: dict[str, list[str]], **context: Any
+) -> HTMLResponse:
+    """A form page: 422 when it shows rule problems, with the people for its pickers."""
+    return page(
+        request,
+        template,
+        status_code=422 if errors else 200,
+        errors=errors,
+        people=people_by_id(console_of(request).store),
+        **context,
+    )
 
 
 def errors_by_field(problems: Iterable[object]) -> dict[str, list[str]]:

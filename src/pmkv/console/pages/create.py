@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pmkv.console.web import console_of, errors_by_field, found, page, redirect, text
+from pmkv.console.web import console_of, errors_by_field, form_page, found, redirect, text
 from pmkv.store.base import now_iso
 from pmkv.store.errors import InvalidNameError, InvalidRecordError
 from pmkv.store.interface import Record, Store
@@ -34,17 +34,7 @@ EPIC_DEFAULTS = {"status": "todo", "priority": "medium", "manager": "unassigned"
 def _form(
     request: Request, kind: str, values: dict[str, str], errors: dict[str, list[str]], **ctx: str
 ) -> Response:
-    people = {str(x.get("id")): x for x in console_of(request).store.read_people()}
-    return page(
-        request,
-        "create.html",
-        status_code=422 if errors else 200,
-        kind=kind,
-        values=values,
-        errors=errors,
-        people=people,
-        **ctx,
-    )
+    return form_page(request, "create.html", errors, kind=kind, values=values, **ctx)
 
 
 def _values(

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pmkv.console.web import console_of, errors_by_field, found, page, redirect, text
+from pmkv.console.web import console_of, errors_by_field, form_page, found, redirect, text
 from pmkv.store.errors import InvalidRecordError
 from pmkv.store.interface import Record
 from pmkv.store.queries import story_points
@@ -93,16 +93,25 @@ async def story_page(request: Request) -> Response:
     store = console_of(request).store
     p, e, sid = (request.path_params[k] for k in ("project", "epic", "story"))
     story = found(store.read_story(p, e, sid), f"story {p}/{e}/{sid}")
-    people = {str(x.get("id")): x for x in store.read_people()}
-    return page(
+    return _story_form(request, p, e, story, form_values(story), {})
+
+
+def _story_form(
+    request: Request,
+    p: str,
+    e: str,
+    story: Record,
+    values: dict[str, str],
+    errors: dict[str, list[str]],
+) -> Response:
+    return form_page(
         request,
         "story.html",
+        errors,
         project=p,
         epic=e,
         story=story,
-        values=form_values(story),
-        errors={},
-        people=people,
+        values=values,
         points=story_points(story),
     )
 
@@ -117,18 +126,7 @@ async def story_edit(request: Request) -> Response:
         store.write_story(p, e, sid, changed)
     except InvalidRecordError as exc:
         values = {**form_values(story), **{k: text(form, k) for k in form}}
-        return page(
-            request,
-            "story.html",
-            status_code=422,
-            project=p,
-            epic=e,
-            story=story,
-            values=values,
-            errors=errors_by_field(exc.problems),
-            people={str(x.get("id")): x for x in store.read_people()},
-            points=story_points(story),
-        )
+        return _story_form(request, p, e, story, values, errors_by_field(exc.problems))
     return redirect(f"/p/{p}/e/{e}/s/{sid}", "saved")
 
 
@@ -143,17 +141,7 @@ async def new_story_page(request: Request) -> Response:
 def _new_form(
     request: Request, p: str, e: str, values: dict[str, str], errors: dict[str, list[str]]
 ) -> Response:
-    store = console_of(request).store
-    return page(
-        request,
-        "story_new.html",
-        status_code=422 if errors else 200,
-        project=p,
-        epic=e,
-        values=values,
-        errors=errors,
-        people={str(x.get("id")): x for x in store.read_people()},
-    )
+    return form_page(request, "story_new.html", errors, project=p, epic=e, values=values)
 
 
 async def new_story_create(request: Request) -> Response:

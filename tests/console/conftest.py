@@ -8,6 +8,7 @@ library, so the Migration page has a run to show and a verify to make.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from pmkv.console.app import create_app
 from pmkv.console.options import ConsoleOptions
@@ -166,3 +168,28 @@ def screenshot(env: ConsoleEnv, tab: object, name: str) -> None:
     if SCREENSHOTS and env.kind == "kv" and isinstance(tab, Page):
         IMG.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(IMG / f"console-{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def files(fixture_pm: Path, tmp_path: Path) -> Iterator[FileStore]:
+    """A file store over a writable copy of the fixture tree (for TestClient tests)."""
+    root = tmp_path / "pm"
+    shutil.copytree(fixture_pm, root)
+    store = FileStore(root, lock_path=tmp_path / "pm.lock")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def client(files: FileStore, tmp_path: Path) -> Iterator[TestClient]:
+    """The console app on ``files`` through Starlette's TestClient (no server)."""
+    settings = Settings(pm_dir=files.root, home=tmp_path / "home")
+    with TestClient(create_app(settings, files), follow_redirects=False) as c:
+        yield c
+
+
+def csrf_of(client: TestClient, url: str) -> str:
+    """The CSRF token of the form on ``url`` (GETting it also sets the cookie)."""
+    match = re.search(r'name="csrf" value="([^"]+)"', client.get(url).text)
+    assert match is not None
+    return match.group(1)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,31 +17,9 @@ from pmkv.console.errors import BindRefusedError
 from pmkv.console.options import ConsoleOptions, check_bind
 from pmkv.settings import Settings
 from pmkv.store.files import FileStore
-from tests.console.conftest import EPIC, PROJECT
+from tests.console.conftest import EPIC, PROJECT, csrf_of
 
 STORY = f"/p/{PROJECT}/e/{EPIC}/s/F-RCM-001"
-
-
-@pytest.fixture
-def files(fixture_pm: Path, tmp_path: Path) -> Iterator[FileStore]:
-    root = tmp_path / "pm"
-    shutil.copytree(fixture_pm, root)
-    store = FileStore(root, lock_path=tmp_path / "pm.lock")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def client(files: FileStore, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(pm_dir=files.root, home=tmp_path / "home")
-    with TestClient(create_app(settings, files), follow_redirects=False) as c:
-        yield c
-
-
-def csrf_of(client: TestClient, url: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get(url).text)
-    assert match is not None
-    return match.group(1)
 
 
 @pytest.mark.parametrize(

@@ -3,40 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from pmkv.console.app import create_app
-from pmkv.settings import Settings
 from pmkv.store.files import FileStore
-from tests.console.conftest import PROJECT
-
-
-@pytest.fixture
-def files(fixture_pm: Path, tmp_path: Path) -> Iterator[FileStore]:
-    root = tmp_path / "pm"
-    shutil.copytree(fixture_pm, root)
-    store = FileStore(root, lock_path=tmp_path / "pm.lock")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def client(files: FileStore, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(pm_dir=files.root, home=tmp_path / "home")
-    with TestClient(create_app(settings, files), follow_redirects=False) as c:
-        yield c
+from tests.console.conftest import PROJECT, csrf_of
 
 
 def post(client: TestClient, url: str, **data: str) -> object:
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get(url).text)
-    assert match is not None
-    return client.post(url, data={"csrf": match.group(1), **data})
+    return client.post(url, data={"csrf": csrf_of(client, url), **data})
 
 
 def test_new_project_is_written_and_listed(client: TestClient, files: FileStore) -> None:

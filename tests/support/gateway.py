@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.engine import stop_process
 from tests.support.ports import free_port
 
 TEST_TOKEN = "test-token-0123456789"
@@ -75,9 +76,4 @@ def run_gateway(
                 time.sleep(0.05)
         yield RunningGateway(port, token, TEST_READONLY_TOKEN, proc, log_path)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)

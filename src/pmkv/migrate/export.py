@@ -66,6 +66,13 @@ class ExportResult:
         return out
 
 
+def _exists(out_dir: Path) -> ExportError:
+    return ExportError(
+        f"{out_dir} already exists; export only ever creates a new folder",
+        hint="name a folder that does not exist yet (e.g. pm-from-kv)",
+    )
+
+
 def partial_path(out_dir: Path) -> Path:
     return out_dir.with_name(f".{out_dir.name}.partial")
 
@@ -82,10 +89,7 @@ def export(
     """Write the KV's projects (all, or ``projects``) and people into ``out_dir``."""
     started = time.perf_counter()
     if out_dir.exists():
-        raise ExportError(
-            f"{out_dir} already exists; export only ever creates a new folder",
-            hint="name a folder that does not exist yet (e.g. pm-from-kv)",
-        )
+        raise _exists(out_dir)
     result = ExportResult(str(out_dir), dry_run)
     kv = KVStore(target.url, target.token, keyspace=keyspace, timeout=TIMEOUT)
     try:
@@ -166,10 +170,7 @@ def _write(out_dir: Path, data: list[ProjectData], people: list[dict[str, object
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         out_dir.mkdir()  # the claim: fails if anything appeared there meanwhile
     except FileExistsError as exc:
-        raise ExportError(
-            f"{out_dir} already exists; export only ever creates a new folder",
-            hint="name a folder that does not exist yet (e.g. pm-from-kv)",
-        ) from exc
+        raise _exists(out_dir) from exc
     except OSError as exc:
         raise ExportError(f"cannot create {out_dir}: {exc}", hint="check the path") from exc
     try:

@@ -92,9 +92,9 @@ def test_plain_story_takes_the_fast_path() -> None:
     if codec_fast.orjson is None:
         pytest.skip("orjson is not installed: every file takes the codec path")
     value = {"id": "F-AB-001", "n": 3, "t": ["é", "✓"], "m": {"custom": {}}}
-    assert codec_fast._plain(value)
-    assert not codec_fast._plain({"m": {"custom": {"x": [1.5]}}})
-    assert not codec_fast._plain({"m": [{"0": 1}]})
+    assert codec_fast.plain(value)
+    assert not codec_fast.plain({"m": {"custom": {"x": [1.5]}}})
+    assert not codec_fast.plain({"m": [{"0": 1}]})
     assert load_js(json.dumps(value).encode(), "f")[1] == (
         '{"id":"F-AB-001","n":3,"t":["é","✓"],"m":{"custom":{}}}'
     )

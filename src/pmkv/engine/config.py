@@ -77,6 +77,12 @@ def engine_argv(binary: Path, port: int, where: Layout) -> list[str]:
         "appendfsync": "everysec",
         # The AOF is the persistence; periodic RDB snapshots would only duplicate it.
         "save": "",
+        # A migration writes a whole tree in one burst (100,000 stories: ~200 MB of
+        # log). At the default 64 MB floor the engine rewrote the log in a forked child
+        # two or three times mid-burst, and that child's compression took as much CPU
+        # as the engine itself (measured): on a developer machine, let the log reach
+        # 1 GB (and double its last rewritten size) before compacting it.
+        "auto-aof-rewrite-min-size": "1gb",
     }
     argv = [str(binary)]
     for name, value in options.items():

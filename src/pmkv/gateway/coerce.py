@@ -52,8 +52,9 @@ _FAST_MIN_PER_STRING = 64
 def _long_strings(body: bytes) -> bool:
     if len(body) < _FAST_MIN_BYTES:
         return False
-    strings = (body.count(b'"') - body.count(b'\\"')) // 2
-    return strings <= 0 or len(body) // strings >= _FAST_MIN_PER_STRING
+    head = body[:_FAST_MIN_BYTES]
+    strings = (head.count(b'"') - head.count(b'\\"')) // 2
+    return strings <= 0 or len(head) // strings >= _FAST_MIN_PER_STRING
 
 
 def parse_json(body: bytes) -> Any:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
+
+import orjson
 
 
-@dataclass(frozen=True)
-class JournalEntry:
-    """One key a batch is about to overwrite."""
+class JournalEntry(NamedTuple):
+    """One key a batch is about to overwrite (a named tuple: a batch makes hundreds)."""
 
     key: str
     before: str | None  # the key's value before the run (None: absent)
@@ -36,15 +36,9 @@ class Journal:
 
     def record(self, entries: list[JournalEntry]) -> None:
         """Durably append one batch; returns only once the bytes are on disk."""
-        line = json.dumps(
-            {
-                "batch": self._batches,
-                "entries": [[e.key, e.before, e.ledger_before, e.after_hash] for e in entries],
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        self._file.write(line.encode("utf-8") + b"\n")
+        # orjson: the same compact UTF-8 line json.dumps(ensure_ascii=False) gave, quicker
+        line = orjson.dumps({"batch": self._batches, "entries": list(map(tuple, entries))})
+        self._file.write(line + b"\n")
         self._file.flush()
         os.fsync(self._file.fileno())
         self._batches += 1

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pmkv.store import records
-from pmkv.store.codec_fast import load_js_utf8
+from pmkv.store.codec_fast import load_js_utf8, plain
 from pmkv.store.errors import InvalidJSONError
 
 # Named tuples, not dataclasses: a big tree makes 100,000s of each (cheaper to build,
@@ -64,13 +64,44 @@ def read_bytes(path: str) -> bytes:
         os.close(fd)
 
 
+_STORY = frozenset(records.Story.model_fields)
+_ESTIMATE = frozenset(records.Estimate.model_fields)
+_METADATA = frozenset(records.StoryMetadata.model_fields)
+_FILE = frozenset(records.StoryFile.model_fields)
+
+
+def story_plain(value: Any) -> bool:
+    """:func:`~pmkv.store.codec_fast.plain` for a story, without walking all of it.
+
+    Once a story passes the app's rules, every field the model knows holds a string, a
+    bool, null, an int or a list of strings, and its keys are field names, never
+    digit-led. So a story made only of known fields (with an empty ``metadata.custom``)
+    is plain as soon as it validates, and anything else is walked. The one float the
+    rules would accept is an integral ``storyPoints`` (``3.0`` is the app's ``3``, once
+    the codec has read it): that takes the walk too. Otherwise the answer can only be
+    wrong for a story that then fails validation either way, whose text is dropped.
+    """
+    if type(value) is not dict or not value.keys() <= _STORY:
+        return plain(value)
+    estimate, metadata, files = value.get("estimate"), value.get("metadata"), value.get("files")
+    if type(estimate) is dict and (
+        not estimate.keys() <= _ESTIMATE or type(estimate.get("storyPoints")) is float
+    ):
+        return plain(value)  # a float like 3.0 is the int 3 to the app: the codec decides
+    if type(metadata) is dict and (not metadata.keys() <= _METADATA or metadata.get("custom")):
+        return plain(value)
+    if type(files) is list and not all(type(f) is dict and f.keys() <= _FILE for f in files):
+        return plain(value)
+    return True
+
+
 def load_story(job: StoryJob) -> StoryOutcome:
     try:
         data = read_bytes(job.path)
     except OSError as exc:
         return StoryOutcome(None, (Problem("unreadable", str(exc), "check permissions"),))
     try:
-        value, raw = load_js_utf8(data, job.rel)
+        value, raw = load_js_utf8(data, job.rel, story_plain)
     except InvalidJSONError as exc:
         return StoryOutcome(None, (Problem("invalid-json", exc.message, exc.hint or ""),))
     found = tuple(

@@ -20,6 +20,7 @@ Without orjson the codec is used for everything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pmkv.store.codec import JsonValue, parse_json, to_js_json
@@ -30,8 +31,9 @@ except ImportError:  # pragma: no cover - depends on the environment
     orjson = None  # type: ignore[assignment]
 
 
-def _plain(value: object) -> bool:
-    """No float and no digit-led key anywhere in ``value`` (ints are checked by orjson)."""
+def plain(value: object) -> bool:
+    """No float and no digit-led key anywhere in ``value`` (ints are checked by orjson):
+    then orjson's compact output for it is exactly ``JSON.stringify``'s."""
     stack: list[Any] = [value]
     pop, push = stack.pop, stack.append
     while stack:
@@ -56,15 +58,21 @@ def _plain(value: object) -> bool:
     return True
 
 
-def load_js_utf8(data: bytes, source: str) -> tuple[JsonValue, bytes]:
+def load_js_utf8(
+    data: bytes, source: str, is_plain: Callable[[Any], bool] = plain
+) -> tuple[JsonValue, bytes]:
     """The parsed value and the UTF-8 bytes of its ``JSON.stringify``.
 
+    ``is_plain`` may replace :func:`plain` (a walk of the whole value) with a quicker
+    test that knows the record's shape; it must never answer True for a value
+    :func:`plain` rejects, except for values the caller then refuses anyway (like
+    ``storyload``'s, whose bytes are dropped when the story fails validation).
     Raises ``InvalidJSONError`` (from ``codec.parse_json``) for files that are not JSON.
     """
     if orjson is not None:
         try:
             value: JsonValue = orjson.loads(data)
-            if type(value) in (dict, list) and _plain(value):
+            if type(value) in (dict, list) and is_plain(value):
                 return value, orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER)
         except (orjson.JSONDecodeError, orjson.JSONEncodeError):
             pass  # the codec decides (and words the error)

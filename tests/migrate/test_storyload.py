@@ -49,8 +49,14 @@ def _mutated(base: dict[str, Any], edits: list[tuple[tuple[Any, ...], str, Any]]
     for place, key, value in edits:
         target = story
         for step in place:
-            target = target[step]
-        target[key] = value
+            if isinstance(target, dict) and isinstance(step, str):
+                target = target.get(step)
+            elif isinstance(target, list) and isinstance(step, int) and len(target) > step:
+                target = target[step]
+            else:
+                target = None
+        if isinstance(target, dict):
+            target[key] = value
     return story
 
 

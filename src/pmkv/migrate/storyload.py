@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from pmkv.store import records
 from pmkv.store.codec_fast import load_js_utf8, plain
 from pmkv.store.errors import InvalidJSONError
+from pmkv.store.records_fast import story_passes
 
 # Named tuples, not dataclasses: a big tree makes 100,000s of each (cheaper to build,
 # and an outcome unpacks in one step).
@@ -104,17 +105,18 @@ def load_story(job: StoryJob) -> StoryOutcome:
         value, raw = load_js_utf8(data, job.rel, story_plain)
     except InvalidJSONError as exc:
         return StoryOutcome(None, (Problem("invalid-json", exc.message, exc.hint or ""),))
-    found = tuple(
-        Problem(
-            "invalid-record",
-            f"story fails the app's rules: {p.reason}",
-            f"fix `{p.field or '/'}` in the file; the app's reader rejects this record",
-            p.field or "/",
+    if not story_passes(value):  # the quick check; the model decides and says why
+        found = tuple(
+            Problem(
+                "invalid-record",
+                f"story fails the app's rules: {p.reason}",
+                f"fix `{p.field or '/'}` in the file; the app's reader rejects this record",
+                p.field or "/",
+            )
+            for p in records.validate_story(value, job.rel)
         )
-        for p in records.validate_story(value, job.rel)
-    )
-    if found:
-        return StoryOutcome(None, found)
+        if found:
+            return StoryOutcome(None, found)
     if not (isinstance(value, dict) and value.get("id") == job.sid):
         return StoryOutcome(
             None,

@@ -1,0 +1,96 @@
+"""A quick first check of a Story against the app's rules, for bulk reads.
+
+Part of ``records`` (split out like ``codec_fast``): the pydantic models in
+:mod:`pmkv.store.records` are the one authority on the rules and the only source of
+problem reports. This module mirrors the Story model as ``msgspec`` structs, which check a
+parsed story about twice as fast (measured on the generated stories, 2026-11-26: ~4 µs
+against ~7.6 µs; at 100,000 stories that is ~0.4 s of a migration's single-core time).
+
+Public API: ``story_passes(value) -> bool``. True means the pydantic model accepts the
+story too; False means "ask the model", which then says why (or accepts it: this check
+is allowed to be stricter, never looser). A hypothesis test holds that direction.
+
+Where the two libraries differ, the mirror takes the stricter side: patterns end in
+``\\Z`` (pydantic's regex engine has no "before a final newline" ``$``), and msgspec's
+strict conversion refuses bools and floats for ints and anything but ``str`` for strings,
+as the models' ``strict=True`` does. Unknown fields are ignored by both.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+from pmkv.store.records import _DATE, _DATE_OR_DATETIME, _DATETIME, STORY_ID_RE
+
+
+def _exact(pattern: str) -> str:
+    """``^...$`` as pydantic reads it: the end of the text, never before a newline."""
+    return pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern
+
+
+NonEmpty = Annotated[str, Meta(min_length=1)]
+DateTime = Annotated[str, Meta(pattern=_exact(_DATETIME))]
+Date = Annotated[str, Meta(pattern=_exact(_DATE))]
+DateOrDateTime = Annotated[str, Meta(pattern=_exact(_DATE_OR_DATETIME))]
+StoryId = Annotated[str, Meta(pattern=STORY_ID_RE.pattern)]
+Status = Literal["todo", "in_progress", "blocked", "done"]
+Priority = Literal["low", "medium", "high", "critical"]
+Count = Annotated[int, Meta(ge=0)]
+
+
+class _Estimate(Struct):
+    storyPoints: Count = 0
+    confidence: Literal["low", "medium", "high"] | None = None
+
+
+class _StoryFile(Struct):
+    path: NonEmpty
+    role: Literal["primary", "supporting", "test"]
+
+
+class _StoryMetadata(Struct):
+    createdBy: str = ""
+    lastEditedBy: str = ""
+    custom: dict[str, Any] = {}
+
+
+class _Story(Struct):
+    id: StoryId
+    title: NonEmpty
+    createdAt: DateTime
+    updatedAt: DateTime
+    epicId: str | None = None
+    requirementType: Literal["functional", "non-functional"] = "functional"
+    summary: str = ""
+    description: str = ""
+    acceptanceCriteria: list[str] = []
+    status: Status = "todo"
+    priority: Priority = "medium"
+    manager: str = ""
+    plannedStartDate: Date | None = None
+    plannedDueDate: Date | None = None
+    actualStartDate: Date | None = None
+    actualDueDate: Date | None = None
+    dueDate: DateOrDateTime | None = None
+    tags: list[str] = []
+    relatedStories: list[str] = []
+    mentions: list[str] = []
+    estimate: _Estimate | None = None
+    files: list[_StoryFile] = []
+    metadata: _StoryMetadata | None = None
+    deleted: bool = False
+    archived: bool = False
+
+
+def story_passes(value: object) -> bool:
+    """True when ``value`` (a parsed story) certainly passes ``records.validate_story``."""
+    if type(value) is not dict:
+        return False
+    try:
+        msgspec.convert(value, _Story)
+    except msgspec.ValidationError:
+        return False
+    return True

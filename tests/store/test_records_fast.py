@@ -1,0 +1,111 @@
+"""``records_fast.story_passes`` never accepts a story the pydantic model rejects."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pmkv.store import records, records_fast
+from pmkv.store.codec import parse_json
+
+VALID: dict[str, Any] = {
+    "id": "NFR-ABCDEF-042",
+    "epicId": "checkout",
+    "requirementType": "non-functional",
+    "title": "Fast",
+    "createdAt": "2025-01-02T03:04:05Z",
+    "updatedAt": "2025-01-02T03:04:05.5Z",
+    "plannedStartDate": "2025-01-02",
+    "dueDate": "2025-01-02T03:04:05Z",
+    "estimate": {"storyPoints": 0, "confidence": None},
+    "files": [{"path": "a", "role": "test", "extra": 1.5}],
+    "metadata": {"custom": {"0": 1.5}, "other": [1]},
+    "tags": ["x"],
+    "deleted": False,
+    "unknown": {"a": [1, 2.5]},
+}
+
+# near misses for every kind of rule: types, formats (with a final newline), literals
+tricky = st.one_of(
+    st.sampled_from(
+        [
+            None, True, False, 0, 1, -1, 3.0, 2.5, 2**70, "", "x", "todo", "done", "high",
+            "primary", "functional", "2025-01-02", "2025-01-02\n", "2025-01-02T03:04:05Z",
+            "2025-01-02T03:04:05Z\n", "2025-01-02T03:04:05.Z", "F-AB-001", "F-AB-001\n",
+            "f-ab-001", "F-ABCDEFG-001", "F-AB-0001", "NFR-XY-999", "F-ÅB-001", "F-AB-١٢٣",
+            [], ["a"], [1], [None], {}, {"storyPoints": 1}, {"path": "a", "role": "test"},
+            [{"path": "", "role": "test"}], [{"path": "a"}], {"storyPoints": True},
+            {"storyPoints": -1}, {"confidence": "low"}, {"custom": []}, {"custom": {}},
+        ]
+    ),
+    st.text(max_size=4),
+    st.integers(),
+    st.floats(allow_nan=False),
+)
+fields = st.sampled_from(
+    sorted(records.Story.model_fields) + ["unknown", "storyPoints", "path", "role", "custom"]
+)
+places = st.sampled_from([(), ("estimate",), ("metadata",), ("files", 0)])
+
+
+def _mutated(edits: list[tuple[tuple[Any, ...], str, Any, bool]]) -> dict[str, Any]:
+    story: dict[str, Any] = json.loads(json.dumps(VALID))
+    for place, field, value, delete in edits:
+        target: Any = story
+        for step in place:
+            if isinstance(target, dict) and isinstance(step, str):
+                target = target.get(step)
+            elif isinstance(target, list) and isinstance(step, int) and len(target) > step:
+                target = target[step]
+            else:
+                target = None
+        if isinstance(target, dict):
+            if delete:
+                target.pop(field, None)
+            else:
+                target[field] = value
+    return story
+
+
+@settings(max_examples=600)
+@given(st.lists(st.tuples(places, fields, tricky, st.booleans()), max_size=4))
+def test_never_looser_than_the_model(edits: list[tuple[tuple[Any, ...], str, Any, bool]]) -> None:
+    story = _mutated(edits)
+    if records_fast.story_passes(story):
+        assert records.validate_story(story, "s") == []
+
+
+def test_a_valid_story_passes_both() -> None:
+    assert records.validate_story(VALID, "s") == []
+    assert records_fast.story_passes(VALID)
+
+
+def test_mirrors_every_field_of_the_model() -> None:
+    pairs = [
+        (records_fast._Story, records.Story),
+        (records_fast._Estimate, records.Estimate),
+        (records_fast._StoryFile, records.StoryFile),
+        (records_fast._StoryMetadata, records.StoryMetadata),
+    ]
+    for mirror, model in pairs:
+        assert set(mirror.__struct_fields__) == set(model.model_fields)
+        required = {n for n, f in model.model_fields.items() if f.is_required()}
+        defaults = len(mirror.__struct_defaults__)
+        assert set(mirror.__struct_fields__[: len(mirror.__struct_fields__) - defaults]) == required
+
+
+def test_agrees_with_the_model_on_every_fixture_story(fixture_pm: Path) -> None:
+    seen = {True: 0, False: 0}
+    for path in sorted(fixture_pm.glob("*/*/*.json")):
+        if not records.is_story_file(path.name):
+            continue
+        value = parse_json(path.read_bytes())
+        valid = records.validate_story(value, path.name) == []
+        passes = records_fast.story_passes(value)
+        assert passes == valid or (valid and not passes), path
+        seen[passes] += 1
+    assert seen[True] > 40

@@ -39,9 +39,7 @@ odd_values = st.one_of(
     st.lists(st.sampled_from([1.0, 1, "a"]), max_size=2),
     st.dictionaries(odd_keys, st.sampled_from([1.0, 1, "a"]), max_size=2),
 )
-places = st.sampled_from(
-    [(), ("estimate",), ("metadata",), ("metadata", "custom"), ("files", 0)]
-)
+places = st.sampled_from([(), ("estimate",), ("metadata",), ("metadata", "custom"), ("files", 0)])
 
 
 def _mutated(base: dict[str, Any], edits: list[tuple[tuple[Any, ...], str, Any]]) -> Any:

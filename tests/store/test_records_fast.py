@@ -33,13 +33,49 @@ VALID: dict[str, Any] = {
 tricky = st.one_of(
     st.sampled_from(
         [
-            None, True, False, 0, 1, -1, 3.0, 2.5, 2**70, "", "x", "todo", "done", "high",
-            "primary", "functional", "2025-01-02", "2025-01-02\n", "2025-01-02T03:04:05Z",
-            "2025-01-02T03:04:05Z\n", "2025-01-02T03:04:05.Z", "F-AB-001", "F-AB-001\n",
-            "f-ab-001", "F-ABCDEFG-001", "F-AB-0001", "NFR-XY-999", "F-ÅB-001", "F-AB-١٢٣",
-            [], ["a"], [1], [None], {}, {"storyPoints": 1}, {"path": "a", "role": "test"},
-            [{"path": "", "role": "test"}], [{"path": "a"}], {"storyPoints": True},
-            {"storyPoints": -1}, {"confidence": "low"}, {"custom": []}, {"custom": {}},
+            None,
+            True,
+            False,
+            0,
+            1,
+            -1,
+            3.0,
+            2.5,
+            2**70,
+            "",
+            "x",
+            "todo",
+            "done",
+            "high",
+            "primary",
+            "functional",
+            "2025-01-02",
+            "2025-01-02\n",
+            "2025-01-02T03:04:05Z",
+            "2025-01-02T03:04:05Z\n",
+            "2025-01-02T03:04:05.Z",
+            "F-AB-001",
+            "F-AB-001\n",
+            "f-ab-001",
+            "F-ABCDEFG-001",
+            "F-AB-0001",
+            "NFR-XY-999",
+            "F-ÅB-001",
+            "F-AB-١٢٣",
+            [],
+            ["a"],
+            [1],
+            [None],
+            {},
+            {"storyPoints": 1},
+            {"path": "a", "role": "test"},
+            [{"path": "", "role": "test"}],
+            [{"path": "a"}],
+            {"storyPoints": True},
+            {"storyPoints": -1},
+            {"confidence": "low"},
+            {"custom": []},
+            {"custom": {}},
         ]
     ),
     st.text(max_size=4),
@@ -47,7 +83,7 @@ tricky = st.one_of(
     st.floats(allow_nan=False),
 )
 fields = st.sampled_from(
-    sorted(records.Story.model_fields) + ["unknown", "storyPoints", "path", "role", "custom"]
+    [*sorted(records.Story.model_fields), "unknown", "storyPoints", "path", "role", "custom"]
 )
 places = st.sampled_from([(), ("estimate",), ("metadata",), ("files", 0)])
 

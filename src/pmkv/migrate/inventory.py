@@ -40,7 +40,7 @@ class Anomaly:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One valid record, ready to write: ``text`` is exactly what the KV will hold."""
 

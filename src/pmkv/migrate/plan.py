@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pmkv.migrate.kv import ABSENT, SAME, KvStore
 from pmkv.migrate.ledger import LEDGER_KEY, fill_digests, text_hash
@@ -19,8 +19,9 @@ Action = Literal["create", "update", "unchanged", "conflict", "skip"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "conflict", "skip")
 
 
-@dataclass(frozen=True)
-class PlanEntry:
+class PlanEntry(NamedTuple):
+    """What a run does to one key (a named tuple: a big tree plans 100,000s)."""
+
     key: str
     action: Action
     write: bool

@@ -113,6 +113,7 @@ class ChunkWriter:
         plan = build_plan(
             values, before, ledger, skipped, list_keys=list_keys, force=self._force, sha256s=sha256s
         )
+        plan.sha1s = self.digests  # read_current filled in every key of ``values``
         if self._sink is None and plan.to_write():
             self._sink = self._sink_factory()
         stats = (
@@ -137,6 +138,11 @@ class ChunkWriter:
             if self._sink is not None:
                 self._sink.finish()
         return merge(self.plans, self._force), WriteStats(self.written, self.batches, 0.0)
+
+    @property
+    def verified(self) -> set[str]:
+        """Keys whose written value the engine hashed back as identical (see KvSink)."""
+        return self._sink.verified if self._sink is not None else set()
 
     def finish_quietly(self) -> None:
         """After a failure elsewhere: stop queued chunks, let the running one end."""

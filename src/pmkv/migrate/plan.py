@@ -36,6 +36,9 @@ class Plan:
     ledger_before: dict[str, str | None]
     force: bool = False
     hashes: dict[str, str] = field(default_factory=dict)
+    # sha1 of each value to write, when known: the sink has the engine hash what it
+    # stored against it in the same request (see sink.KvSink)
+    sha1s: dict[str, str] = field(default_factory=dict)
 
     def to_write(self) -> list[str]:
         return [e.key for e in self.entries if e.write]

@@ -131,7 +131,13 @@ def migrate(
     result_verify = None
     if store is not None and not options.dry_run and options.verify:
         result_verify = verify(
-            store, inv, ks, expected=values, digests=writer.digests, progress=progress
+            store,
+            inv,
+            ks,
+            expected=values,
+            digests=writer.digests,
+            verified=writer.verified,
+            progress=progress,
         )
         lap("verify")
     timings["total"] = time.perf_counter() - started

@@ -4,8 +4,11 @@
 :class:`KvSink` journals the batch's previous values (fsync'ed) and then sends the batch
 as one ``/pipeline`` request: one ``MSET`` of every key plus one ``HSET`` of the ledger
 (two commands, not one per key: the client, the gateway and the engine each pay per
-command, and a batch's keys are written atomically either way). The
-:class:`RecordingSink` (``--dry-run``) only records what would have been sent.
+command, and a batch's keys are written atomically either way), then, in the same
+request, the engine-side compare of what it now holds with the sha1 of what was sent:
+the read-back that proves each write, done by the engine while this process reads on
+(the final verify then skips the keys proven here). The :class:`RecordingSink`
+(``--dry-run``) only records what would have been sent.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from pmkv.migrate.journal import Journal, JournalEntry
-from pmkv.migrate.kv import KvStore
+from pmkv.migrate.kv import SAME, KvStore, compare_command
 from pmkv.migrate.ledger import LEDGER_KEY
 from pmkv.migrate.plan import Plan
 
@@ -37,6 +40,10 @@ class Sink(Protocol):
     def finish(self) -> None:
         """Wait until everything handed over is written (or raise why not)."""
 
+    @property
+    def verified(self) -> set[str]:
+        """Keys whose written value was read back identical (none for a dry run)."""
+
 
 @dataclass
 class RecordingSink:
@@ -44,6 +51,7 @@ class RecordingSink:
 
     commands: list[list[str]] = field(default_factory=list)
     batches: int = 0
+    verified: set[str] = field(default_factory=set)  # stays empty: nothing is written
 
     def write_batch(self, plan: Plan, keys: list[str]) -> None:
         self.commands.extend(batch_commands(plan, keys))
@@ -76,23 +84,32 @@ class KvSink:
         self.store = store
         self.journal = journal
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmkv-sink")
-        self._inflight: Future[list[object]] | None = None
+        self._inflight: tuple[Future[list[Any]], list[str]] | None = None
+        self.verified: set[str] = set()
 
     def write_batch(self, plan: Plan, keys: list[str]) -> None:
         before, ledger = plan.before, plan.ledger_before
         self.journal.record(
             [JournalEntry(k, before.get(k), ledger.get(k), plan.hashes[k]) for k in keys]
         )
-        commands = batch_commands(plan, keys)
+        commands: list[list[Any]] = [*batch_commands(plan, keys)]
+        sha1s = [plan.sha1s.get(k, "") for k in keys]
+        checked = all(sha1s)
+        if checked:
+            commands.append(compare_command(keys, sha1s))
         self._wait()  # the previous batch must have landed (and raised, if it failed)
-        self._inflight = self._pool.submit(
+        future = self._pool.submit(
             self.store.pipeline, commands, f"writing a batch of {len(keys)} keys"
         )
+        self._inflight = (future, keys if checked else [])
 
     def _wait(self) -> None:
         if self._inflight is not None:
-            inflight, self._inflight = self._inflight, None
-            inflight.result()
+            (inflight, keys), self._inflight = self._inflight, None
+            results = inflight.result()
+            status = results[-1] if keys else None
+            if isinstance(status, str) and len(status) == len(keys):
+                self.verified.update(k for k, s in zip(keys, status, strict=True) if s == SAME)
 
     def finish(self) -> None:
         try:

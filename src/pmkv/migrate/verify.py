@@ -90,11 +90,17 @@ def verify(
     *,
     expected: dict[str, str] | None = None,
     digests: dict[str, str] | None = None,
+    verified: set[str] | None = None,
     sample: int | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
 ) -> VerifyResult:
-    """Verify ``inv`` against the KV. ``expected`` defaults to what a migrate would write."""
+    """Verify ``inv`` against the KV. ``expected`` defaults to what a migrate would write.
+
+    ``verified``: keys a migration's write path already read back as their expected
+    text (the engine hashed each stored value against it in the request that wrote it);
+    they count as checked without being compared again.
+    """
     started = time.perf_counter()
     pl_key = ks.projects_list()
     if expected is None:
@@ -115,12 +121,14 @@ def verify(
     # engine-side compare first (it reads and hashes every value); whole values only for
     # the keys that differ. The sha1 of each expected text is the one the run computed
     # from the bytes it sent, when given.
-    sha1s = {k: digests[k] for k in keys if k in digests} if digests else {}
-    fill_digests({k: expected[k] for k in keys if k not in sha1s}, sha1s)
-    status = store.compare(keys, [sha1s[k] for k in keys])
+    proven = verified or set()
+    unproven = [k for k in keys if k not in proven] if proven else keys
+    sha1s = {k: digests[k] for k in unproven if k in digests} if digests else {}
+    fill_digests({k: expected[k] for k in unproven if k not in sha1s}, sha1s)
+    status = store.compare(unproven, [sha1s[k] for k in unproven])
     differing: list[str] = []
     if status.count(SAME) != len(status):
-        for key, found in zip(keys, status, strict=True):
+        for key, found in zip(unproven, status, strict=True):
             if found == ABSENT:
                 differences.append(Difference(key, "missing", paths.get(key), ["/"], "no such key"))
             elif found != SAME:

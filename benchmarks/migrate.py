@@ -13,7 +13,9 @@ It starts its own engine + gateway (``pmkv.engine.stack.up`` in a temporary home
 ports), prints one table (or ``--json``) and stops everything on exit. Besides wall
 time it reports CPU seconds per process for the migrate (this process by
 ``time.process_time``, the gateway and the engine from ``/proc/<pid>/stat``): on a shared,
-loaded machine the wall clock alone cannot tell slow code from a busy CPU.
+loaded machine the wall clock alone cannot tell slow code from a busy CPU. The engine's
+column includes its forked AOF rewrites; "all CPU s" adds up every process on the
+machine (``/proc/stat``) during the run, anything else running included.
 Usage: ``python benchmarks/migrate.py [--sizes 500,10000,100000] [--repeat 3] [--json]``
 (``--repeat N``: N runs per size, the floor measured again before each, the run with the
 median migrate time kept).
@@ -52,6 +54,7 @@ class Row:
     cpu_pmkv_s: float
     cpu_gateway_s: float
     cpu_engine_s: float
+    cpu_all_s: float
     load: float
 
     @property
@@ -60,9 +63,17 @@ class Row:
 
 
 def proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    """CPU seconds (user + system) a process and its reaped children (the engine's AOF
+    rewrites) have used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> float:
+    """CPU seconds every process on the machine has used so far (Linux /proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    busy = sum(int(v) for i, v in enumerate(fields[:8]) if i not in (3, 4))  # not idle/iowait
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def floor(tree: Path) -> tuple[float, int, float]:
@@ -96,11 +107,13 @@ def measure_once(tree: Path, size: int, work: Path, store: KvStore, pids: tuple[
     home = work / f"home-{size}"
     shutil.rmtree(home, ignore_errors=True)
     others = [proc_cpu(pid) for pid in pids]
+    everything = machine_cpu()
     cpu = time.process_time()
     started = time.perf_counter()
     result = migrate(store, MigrateOptions(tree, home, backup=False))
     took = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    everything = machine_cpu() - everything
     gateway_cpu, engine_cpu = (proc_cpu(pid) - was for pid, was in zip(pids, others, strict=True))
     if result.verify is None or not result.verify.ok or result.exit_code != 0:
         raise SystemExit(f"migration of {size} stories did not verify: {result.as_dict()}")
@@ -120,6 +133,7 @@ def measure_once(tree: Path, size: int, work: Path, store: KvStore, pids: tuple[
         cpu,
         gateway_cpu,
         engine_cpu,
+        everything,
         os.getloadavg()[0],
     )
 
@@ -129,7 +143,7 @@ def table(rows: list[Row]) -> str:
         f"{'stories':>8} | {'floor s':>8} | {'floor st/s':>10} | {'migrate+verify s':>16} |"
         f" {'ours st/s':>9} | {'ratio':>5} | {'(write s':>8} | {'verify s)':>9} |"
         f" {'backup s':>8} | {'CPU s floor':>11} | {'pmkv':>5} | {'gateway':>7} | {'engine':>6} |"
-        f" {'load':>4}"
+        f" {'all CPU s':>9} | {'load':>4}"
     )
     lines = []
     for r in rows:
@@ -138,7 +152,7 @@ def table(rows: list[Row]) -> str:
             f" {r.migrate_s:>16.2f} | {r.stories / r.migrate_s:>9,.0f} | {r.ratio:>4.1f}x |"
             f" {r.write_s:>8.2f} | {r.verify_s:>9.2f} | {r.backup_s:>8.2f} |"
             f" {r.floor_cpu_s:>11.2f} | {r.cpu_pmkv_s:>5.2f} | {r.cpu_gateway_s:>7.2f} |"
-            f" {r.cpu_engine_s:>6.2f} | {r.load:>4.1f}"
+            f" {r.cpu_engine_s:>6.2f} | {r.cpu_all_s:>9.2f} | {r.load:>4.1f}"
         )
     return ruled(head, lines)
 

@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 
 from pmkv.store.base import BaseStore
-from pmkv.store.errors import InvalidRecordError, NotFoundError, StoreError, StoreLimitError
+from pmkv.store.errors import (
+    AlreadyExistsError,
+    InvalidRecordError,
+    NotFoundError,
+    StoreError,
+    StoreLimitError,
+)
 from pmkv.store.interface import Store, StoryQuery, StoryRef
 from pmkv.store.records import STORY_ID_RE, validate_story
 from tests.store.support import StoreSpec, create_stories, new_story
@@ -140,6 +146,29 @@ def test_projects_crud_and_cascade(demo: BaseStore) -> None:
         demo.delete_project("demo")
 
 
+def test_create_project_never_replaces_and_is_listed(store: BaseStore) -> None:
+    store.clock = lambda: FIXED
+    stored = store.create_project("fresh", {"id": "fresh", "name": "Fresh"})
+    assert stored == {
+        "epicIds": [],
+        "id": "fresh",
+        "name": "Fresh",
+        "updatedAt": FIXED,
+        "createdAt": FIXED,
+    }
+    assert store.read_project("fresh") == stored
+    assert store.list_projects() == ["fresh"]
+    with pytest.raises(AlreadyExistsError) as info:
+        store.create_project("fresh", {"name": "Other"})
+    assert "'fresh' already exists" in info.value.message
+    assert store.read_project("fresh") == stored  # untouched
+    assert store.list_projects() == ["fresh"]
+    with pytest.raises(InvalidRecordError):
+        store.create_project("bad", {"name": ""})
+    assert not store.project_exists("bad")
+    assert store.list_projects() == ["fresh"]
+
+
 def test_people(store: BaseStore) -> None:
     assert store.read_people() == []
     people = [{"id": "p1", "name": "Ann", "email": "ann@x.io", "extra": [1, 2.5]}]
@@ -168,6 +197,32 @@ def test_epics_crud_and_cascade(demo: BaseStore) -> None:
     assert demo.list_story_ids("demo", "gamma") == []
     with pytest.raises(NotFoundError):
         demo.delete_epic("demo", "gamma")
+
+
+def test_create_epic_lists_it_in_the_project_once(demo: BaseStore) -> None:
+    before = demo.read_project("demo")
+    assert before is not None
+    stored = demo.create_epic("demo", "delta", {"title": "Delta", "summary": "s", "id": "delta"})
+    assert stored["storyIds"] == []
+    assert stored["createdAt"] == stored["updatedAt"] == FIXED
+    assert demo.read_epic("demo", "delta") == stored
+    assert set(demo.list_epics("demo")) == {"alpha-beta", "gamma", "delta"}
+    project = demo.read_project("demo")
+    assert project == {
+        **before,
+        "epicIds": [*before.get("epicIds", []), "delta"],
+        "updatedAt": FIXED,
+    }
+    with pytest.raises(AlreadyExistsError):
+        demo.create_epic("demo", "delta", {"title": "Again", "summary": "s"})
+    assert demo.read_epic("demo", "delta") == stored
+    assert demo.read_project("demo") == project  # listed once
+    with pytest.raises(NotFoundError):
+        demo.create_epic("nope", "delta", {"title": "T", "summary": "s"})
+    with pytest.raises(InvalidRecordError):
+        demo.create_epic("demo", "bad", {"title": "", "summary": "s"})
+    assert not demo.epic_exists("demo", "bad")
+    assert demo.read_project("demo") == project
 
 
 def test_invalid_epic_is_refused(demo: BaseStore) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pmkv.store import queries
-from pmkv.store.errors import InvalidRecordError, NotFoundError, StoreError
+from pmkv.store.errors import AlreadyExistsError, InvalidRecordError, NotFoundError, StoreError
 from pmkv.store.interface import (
     BULK_FIELDS,
     Analytics,
@@ -78,6 +78,10 @@ class BaseStore(ABC):
 
     @abstractmethod
     def _put(self, ref: KeyRef, value: Any) -> None: ...
+
+    @abstractmethod
+    def _put_new(self, ref: KeyRef, value: Record) -> bool:
+        """Write ``value`` only if nothing is at ``ref`` (atomically); False if taken."""
 
     @abstractmethod
     def _update(self, ref: KeyRef, fn: Updater) -> Record:
@@ -188,6 +192,23 @@ class BaseStore(ABC):
             self._put(KeyRef("project", project), value)
             self._index_add("projects", project, "", project)
 
+    def create_project(self, project: str, value: Record) -> Record:
+        """Create a project as the app does: never over an existing one, ``epicIds``
+        empty unless given, ``createdAt``/``updatedAt`` set; listed in the projects list."""
+        check_name(project, "project")
+        now = self.clock()
+        stored = {"epicIds": [], **value, "updatedAt": now}
+        stored.setdefault("createdAt", now)
+        self._check(validate_project(stored, project), f"project {project!r}")
+        with self._transaction():
+            if not self._put_new(KeyRef("project", project), stored):
+                raise AlreadyExistsError(
+                    f"a project named {project!r} already exists",
+                    hint="pick another name, or edit that project",
+                )
+            self._index_add("projects", project, "", project)
+        return stored
+
     def project_exists(self, project: str) -> bool:
         return self.read_project(project) is not None
 
@@ -229,6 +250,32 @@ class BaseStore(ABC):
         with self._transaction():
             self._put(KeyRef("epic", project, epic), value)
             self._index_add("epics", project, "", epic)
+
+    def create_epic(self, project: str, epic: str, value: Record) -> Record:
+        """Create an epic as the app does: never over an existing one, ``storyIds``
+        empty unless given, ``createdAt``/``updatedAt`` set; listed in the project's
+        epics list and appended to its ``epicIds`` (once)."""
+        self._require_project(project)
+        check_name(epic, "epic")
+        now = self.clock()
+        stored = {"storyIds": [], **value, "updatedAt": now}
+        stored.setdefault("createdAt", now)
+        self._check(validate_epic(stored, f"{project}/{epic}"), f"epic {project}/{epic}")
+
+        def listed(record: Record) -> Record | None:
+            found = record.get("epicIds")
+            ids = list(found) if isinstance(found, list) else []
+            return None if epic in ids else {**record, "epicIds": [*ids, epic], "updatedAt": now}
+
+        with self._transaction():
+            if not self._put_new(KeyRef("epic", project, epic), stored):
+                raise AlreadyExistsError(
+                    f"an epic named {epic!r} already exists in project {project!r}",
+                    hint="pick another name, or edit that epic",
+                )
+            self._index_add("epics", project, "", epic)
+            self._update(KeyRef("project", project), listed)
+        return stored
 
     def epic_exists(self, project: str, epic: str) -> bool:
         return self.read_epic(project, epic) is not None

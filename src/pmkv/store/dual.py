@@ -40,6 +40,7 @@ from pmkv.store.dual_mirror import (
 )
 from pmkv.store.dual_stats import DualStats, outbox_for
 from pmkv.store.errors import (
+    AlreadyExistsError,
     InvalidNameError,
     InvalidRecordError,
     NotAvailableError,
@@ -66,7 +67,7 @@ from pmkv.store.shadow import ShadowComparer
 
 T = TypeVar("T")
 # Errors after which nothing was written: no KV copy is needed.
-NOTHING_WRITTEN = (InvalidRecordError, InvalidNameError, NotFoundError)
+NOTHING_WRITTEN = (InvalidRecordError, InvalidNameError, NotFoundError, AlreadyExistsError)
 BACKOFF = 1.0  # seconds without KV attempts after a failed KV write
 
 
@@ -245,6 +246,16 @@ class DualStore:
             ),
         )
 
+    def create_project(self, project: str, value: Record) -> Record:
+        return self._write(
+            "create_project",
+            lambda: self.files.create_project(project, value),
+            lambda _: Touched(
+                {KeyRef("project", project)},
+                {KeyRef("projects_list"), KeyRef("epics_list", project)},
+            ),
+        )
+
     def project_exists(self, project: str) -> bool:
         return self.read_project(project) is not None
 
@@ -285,6 +296,16 @@ class DualStore:
             lambda: self.files.write_epic(project, epic, value),
             lambda _: Touched(
                 {KeyRef("epic", project, epic)},
+                {KeyRef("epics_list", project), KeyRef("stories_list", project, epic)},
+            ),
+        )
+
+    def create_epic(self, project: str, epic: str, value: Record) -> Record:
+        return self._write(
+            "create_epic",
+            lambda: self.files.create_epic(project, epic, value),
+            lambda _: Touched(
+                {KeyRef("epic", project, epic), KeyRef("project", project)},
                 {KeyRef("epics_list", project), KeyRef("stories_list", project, epic)},
             ),
         )

@@ -35,6 +35,12 @@ class NotFoundError(StoreError):
     """The project, epic or story asked for does not exist."""
 
 
+class AlreadyExistsError(StoreError):
+    """A project or epic of that name exists already (creating never replaces)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class StoreUnreachableError(StoreError):
     """The KV REST endpoint does not answer (or refuses our token)."""
 

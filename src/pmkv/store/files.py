@@ -190,6 +190,17 @@ class FileStore(BaseStore):
         with self._transaction():
             self._write(self._path(ref), value)
 
+    def _put_new(self, ref: KeyRef, value: Record) -> bool:
+        path = self._path(ref)
+        with self._transaction():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                return atomic_create(path, to_pretty_json(value))
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot write {path}: {exc.strerror}", hint="check free space and permissions"
+                ) from exc
+
     def _update(self, ref: KeyRef, fn: Updater) -> Record:
         path = self._path(ref)
         with self._transaction():

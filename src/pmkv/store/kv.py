@@ -225,6 +225,12 @@ class KVStore(BaseStore):
         text = to_js_json(value)
         self._call(f"SET {key}", lambda: self.thread_client().set(key, text))
 
+    def _put_new(self, ref: KeyRef, value: Record) -> bool:
+        key = self._key(ref)
+        text = to_js_json(value)
+        found = self._call(f"SET {key} NX", lambda: self.thread_client().set(key, text, nx=True))
+        return found is True or found == "OK"
+
     def _update(self, ref: KeyRef, fn: Updater) -> Record:
         key = self._key(ref)
         for _ in range(CAS_ATTEMPTS):

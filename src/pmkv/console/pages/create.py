@@ -1,10 +1,10 @@
-"""New project and new epic: small forms over ``write_project`` / ``write_epic``.
+"""New project and new epic: small forms over the store's ``create_project`` /
+``create_epic``.
 
-The name (folder and key segment) must be new: the store's writes replace, so the form
-checks first and says so instead of overwriting. Timestamps are set here, as the app
-does when it creates a record; everything is checked by the app's rules before it is
-written, and their problems come back next to their fields. A new epic is also added to
-the project's ``epicIds``, as the app lists it there.
+The store does what the app does on creation: it never replaces an existing record (a
+taken name comes back next to the name field), sets the timestamps, and lists a new epic
+in its project's ``epicIds``. Everything is checked by the app's rules before it is
+written, and their problems come back next to their fields.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pmkv.console.web import console_of, errors_by_field, form_page, found, redirect, text
-from pmkv.store.base import now_iso
-from pmkv.store.errors import InvalidNameError, InvalidRecordError
-from pmkv.store.interface import Record, Store
+from pmkv.store.errors import AlreadyExistsError, InvalidNameError, InvalidRecordError
+from pmkv.store.interface import Record
 
 # kebab-case, as the form says: the name is a folder, a key segment and a URL segment
 # (the store refuses only ':', '/', '\\' and control characters; '?' or '#' would make a
@@ -54,21 +53,17 @@ async def new_project_create(request: Request) -> Response:
     store = console_of(request).store
     values = _values(await request.form(), PROJECT_FIELDS, {})
     name = values["id"]
-    now = now_iso()
     record: Record = {
         "id": name,
         "name": values["name"],
         "summary": values["summary"],
         "description": values["description"],
-        "epicIds": [],
-        "createdAt": now,
-        "updatedAt": now,
     }
     try:
-        errors = _bad_name(name) or _taken(store.project_exists(name), "project", name)
+        errors = _bad_name(name)
         if not errors:
-            store.write_project(name, record)
-    except InvalidNameError as exc:
+            store.create_project(name, record)
+    except (InvalidNameError, AlreadyExistsError) as exc:
         errors = {"id": [f"/id: {exc.message}"]}
     except InvalidRecordError as exc:
         errors = errors_by_field(exc.problems)
@@ -90,47 +85,26 @@ async def new_epic_create(request: Request) -> Response:
     found(store.read_project(project), f"project {project!r}")
     values = _values(await request.form(), EPIC_FIELDS, EPIC_DEFAULTS)
     name = values["id"]
-    now = now_iso()
     record: Record = {
         "id": name,
         "projectId": project,
         **{f: values[f] for f in EPIC_FIELDS if f != "id"},
-        "storyIds": [],
-        "createdAt": now,
-        "updatedAt": now,
     }
     try:
-        errors = _bad_name(name) or _taken(store.epic_exists(project, name), "epic", name)
+        errors = _bad_name(name)
         if not errors:
-            store.write_epic(project, name, record)
-    except InvalidNameError as exc:
+            store.create_epic(project, name, record)
+    except (InvalidNameError, AlreadyExistsError) as exc:
         errors = {"id": [f"/id: {exc.message}"]}
     except InvalidRecordError as exc:
         errors = errors_by_field(exc.problems)
     if errors:
         return _form(request, "epic", values, errors, project=project)
-    _list_in_project(store, project, name)
     return redirect(f"/p/{project}/e/{name}", f"epic {name} created")
-
-
-def _taken(exists: bool, kind: str, name: str) -> dict[str, list[str]]:
-    return {"id": [f"/id: a {kind} named {name!r} already exists"]} if exists else {}
 
 
 def _bad_name(name: str) -> dict[str, list[str]]:
     return {} if NAME_RE.fullmatch(name) else {"id": [NAME_HINT]}
-
-
-def _list_in_project(store: Store, project: str, epic: str) -> None:
-    """Append ``epic`` to the project's ``epicIds`` (read, then write: a console has one
-    user; a lost append is only the app's ordering hint, the epics list key has it)."""
-    record = store.read_project(project)
-    if record is None:
-        return
-    listed = record.get("epicIds")
-    ids = list(listed) if isinstance(listed, list) else []
-    if epic not in ids:
-        store.write_project(project, {**record, "epicIds": [*ids, epic], "updatedAt": now_iso()})
 
 
 routes = [

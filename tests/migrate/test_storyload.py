@@ -112,3 +112,15 @@ def test_every_fixture_story_loads_as_before(fixture_pm: Path) -> None:
             assert outcome.text == load_js_utf8(data, path.name)[1]
             checked += 1
     assert checked > 40
+
+
+def test_lone_surrogates_are_reported_not_migrated_nor_fatal(tmp_path: Path) -> None:
+    # orjson refuses these files, the codec reads them, msgspec would take the strings:
+    # the model must decide (and word the problem), and nothing may raise.
+    for field, escaped in (("title", "bad \\ud800 x"), ("status", "do\\ud800ne")):
+        story = {**BASE, field: "PLACEHOLDER"}
+        path = tmp_path / "F-ABC-001.json"
+        path.write_bytes(json.dumps(story).replace("PLACEHOLDER", escaped).encode())
+        outcome = load_story(StoryJob(str(path), path.name, "k", "F-ABC-001", "p", "e"))
+        assert outcome.text is None
+        assert [p.field for p in outcome.problems] == [f"/{field}"]

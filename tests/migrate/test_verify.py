@@ -122,8 +122,13 @@ def test_keys_proven_by_the_write_path_are_not_compared_again(
     assert result.verify is not None
     assert result.verify.ok
     assert result.verify.checked == len(result.plan.entries) - result.plan.counts()["skip"]
+    assert result.verify.proven_at_write == result.write.written  # a first run writes all
+    assert "read back as written" in Path(result.report_path or "").read_text()
     inv = discover(pm_copy)
     story = KS.story(P, "zsdzsd", "F-ZSDZSD-001")
     clean_engine.set(story, "{}")  # changed after the run proved it
     assert not verify(store, inv, KS).ok  # a later verify compares everything
-    assert verify(store, inv, KS, verified={story}).ok  # what the run's own verify skips
+    proven = verify(store, inv, KS, verified={story})  # what the run's own verify skips
+    assert proven.ok
+    assert proven.proven_at_write == 1
+    assert verify(store, inv, KS).proven_at_write == 0

@@ -26,6 +26,7 @@ from pmkv.store.errors import (
     StoreLimitError,
 )
 from pmkv.store.interface import Store, StoryQuery, StoryRef
+from pmkv.store.keyspace import KeyRef
 from pmkv.store.records import STORY_ID_RE, validate_story
 from tests.store.support import StoreSpec, create_stories, new_story
 
@@ -156,6 +157,7 @@ def test_create_project_never_replaces_and_is_listed(store: BaseStore) -> None:
         "updatedAt": FIXED,
         "createdAt": FIXED,
     }
+    assert list(stored) == ["id", "name", "epicIds", "createdAt", "updatedAt"]  # the app's order
     assert store.read_project("fresh") == stored
     assert store.list_projects() == ["fresh"]
     with pytest.raises(AlreadyExistsError) as info:
@@ -223,6 +225,11 @@ def test_create_epic_lists_it_in_the_project_once(demo: BaseStore) -> None:
         demo.create_epic("demo", "bad", {"title": "", "summary": "s"})
     assert not demo.epic_exists("demo", "bad")
     assert demo.read_project("demo") == project
+    backend = getattr(demo, "files", demo)  # dual-write: the files decide
+    backend._put(KeyRef("project", "odd"), [])  # a project value that is not an object
+    with pytest.raises(NotFoundError):
+        demo.create_epic("odd", "e", {"title": "T", "summary": "s"})
+    assert not demo.epic_exists("odd", "e")  # refused before anything was written
 
 
 def test_invalid_epic_is_refused(demo: BaseStore) -> None:

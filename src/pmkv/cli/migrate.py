@@ -122,7 +122,12 @@ def render_verify(result: VerifyResult, limit: int = 30) -> None:
     state = "[green]PASSED[/]" if result.ok else "[red]FAILED[/]"
     console.print(
         f"verify {state}: {result.checked:,} keys checked,"
-        f" {len(result.differences)} difference(s) in {result.seconds:.2f}s",
+        f" {len(result.differences)} difference(s) in {result.seconds:.2f}s"
+        + (
+            f" ({result.proven_at_write:,} of them read back when written)"
+            if result.proven_at_write
+            else ""
+        ),
         highlight=False,
     )
     table = Table("project", "files: epics", "stories", "KV: epics", "stories", box=None)

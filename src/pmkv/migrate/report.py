@@ -68,6 +68,11 @@ def render_markdown(result: MigrateResult) -> str:
             f"{'PASSED' if v.ok else 'FAILED'}: {v.checked} keys checked,"
             f" {len(v.differences)} difference(s), {v.seconds:.2f} s."
         )
+        if v.proven_at_write:
+            lines.append(
+                f"({v.proven_at_write} of them were read back as written in the request"
+                " that wrote them and not compared again; `pmkv verify` compares every key.)"
+            )
         for c in v.counts:
             lines.append(
                 f"- {_cell(c.project)}: files {c.files.get('epics')} epics /"

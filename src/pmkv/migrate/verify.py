@@ -58,6 +58,9 @@ class VerifyResult:
     counts: list[ProjectCounts]
     sample: int | None = None
     seconds: float = 0.0
+    # of ``checked``, the keys a migration's write path proved (read back by the engine
+    # in the request that wrote them) and this verify did not compare again
+    proven_at_write: int = 0
 
     @property
     def ok(self) -> bool:
@@ -68,6 +71,7 @@ class VerifyResult:
             "ok": self.ok,
             "checked": self.checked,
             "sample": self.sample,
+            "proven_at_write": self.proven_at_write,
             "seconds": round(self.seconds, 3),
             "differences": [asdict(d) for d in self.differences],
             "counts": [asdict(c) | {"ok": c.ok} for c in self.counts],
@@ -151,7 +155,14 @@ def verify(
     counts = _counts(inv, scanned)
     if progress:
         progress("verify", len(keys), len(keys))
-    return VerifyResult(len(keys), differences, counts, sample, time.perf_counter() - started)
+    return VerifyResult(
+        len(keys),
+        differences,
+        counts,
+        sample,
+        time.perf_counter() - started,
+        len(keys) - len(unproven),
+    )
 
 
 def _contains(value: str, inv: Inventory) -> bool:

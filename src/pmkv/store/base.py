@@ -194,11 +194,11 @@ class BaseStore(ABC):
 
     def create_project(self, project: str, value: Record) -> Record:
         """Create a project as the app does: never over an existing one, ``epicIds``
-        empty unless given, ``createdAt``/``updatedAt`` set; listed in the projects list."""
+        empty unless given, ``createdAt``/``updatedAt`` set; listed in the projects list
+        (in KV a second step: a failure in between leaves it unlisted until a
+        ``write_project``)."""
         check_name(project, "project")
-        now = self.clock()
-        stored = {"epicIds": [], **value, "updatedAt": now}
-        stored.setdefault("createdAt", now)
+        stored = self._created(value, "epicIds")
         self._check(validate_project(stored, project), f"project {project!r}")
         with self._transaction():
             if not self._put_new(KeyRef("project", project), stored):
@@ -207,6 +207,16 @@ class BaseStore(ABC):
                     hint="pick another name, or edit that project",
                 )
             self._index_add("projects", project, "", project)
+        return stored
+
+    def _created(self, value: Record, children: str) -> Record:
+        """``value`` as the app creates it: its own fields first, an empty ``children``
+        list unless given, then ``createdAt`` (kept if given) and ``updatedAt`` (now)."""
+        now = self.clock()
+        stored = dict(value)
+        stored.setdefault(children, [])
+        stored.setdefault("createdAt", now)
+        stored["updatedAt"] = now
         return stored
 
     def project_exists(self, project: str) -> bool:
@@ -254,12 +264,15 @@ class BaseStore(ABC):
     def create_epic(self, project: str, epic: str, value: Record) -> Record:
         """Create an epic as the app does: never over an existing one, ``storyIds``
         empty unless given, ``createdAt``/``updatedAt`` set; listed in the project's
-        epics list and appended to its ``epicIds`` (once)."""
-        self._require_project(project)
+        epics list and appended to its ``epicIds`` (once).
+
+        Files: one locked step. KV: the record (``SET NX``), then the epics list, then
+        ``epicIds`` (a compare-and-set); a failure in between leaves the epic written
+        but not listed everywhere, and ``write_epic`` on it lists it again."""
+        check_name(project, "project")
         check_name(epic, "epic")
-        now = self.clock()
-        stored = {"storyIds": [], **value, "updatedAt": now}
-        stored.setdefault("createdAt", now)
+        stored = self._created(value, "storyIds")
+        now = stored["updatedAt"]
         self._check(validate_epic(stored, f"{project}/{epic}"), f"epic {project}/{epic}")
 
         def listed(record: Record) -> Record | None:
@@ -268,6 +281,12 @@ class BaseStore(ABC):
             return None if epic in ids else {**record, "epicIds": [*ids, epic], "updatedAt": now}
 
         with self._transaction():
+            # checked under the lock, before anything is written: a project value that
+            # is not an object (or one deleted meanwhile) refuses the epic, writes nothing
+            if self.read_project(project) is None:
+                raise NotFoundError(
+                    f"project {project!r} does not exist", hint="create it with create_project"
+                )
             if not self._put_new(KeyRef("epic", project, epic), stored):
                 raise AlreadyExistsError(
                     f"an epic named {epic!r} already exists in project {project!r}",

@@ -10,6 +10,10 @@ Public API: ``story_passes(value) -> bool``. True means the pydantic model accep
 story too; False means "ask the model", which then says why (or accepts it: this check
 is allowed to be stricter, never looser). A hypothesis test holds that direction.
 
+Not for strings holding lone surrogates (``"\ud800"``, which the codec can read from a
+file's escapes): msgspec takes them as strings, the model refuses them. Callers check
+only values orjson parsed (it refuses such files), as ``storyload`` does.
+
 Where the two libraries differ, the mirror takes the stricter side: patterns end in
 ``\\Z`` (pydantic's regex engine has no "before a final newline" ``$``), and msgspec's
 strict conversion refuses bools and floats for ints and anything but ``str`` for strings,
@@ -91,6 +95,6 @@ def story_passes(value: object) -> bool:
         return False
     try:
         msgspec.convert(value, _Story)
-    except msgspec.ValidationError:
+    except (msgspec.ValidationError, UnicodeError):  # a lone surrogate in a Literal field
         return False
     return True

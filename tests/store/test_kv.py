@@ -217,3 +217,31 @@ def test_round_trips_per_operation(kv: KVStore) -> None:
     assert trips(lambda: kv.analytics("p")) == 3
     targets = [StoryRef("epic-01", f"F-EPAB-00{i}") for i in range(1, 6)]
     assert trips(lambda: kv.bulk_update("p", targets, {"status": "done"})) == 2
+
+
+def test_creations_are_one_request_each(kv: KVStore, clean_engine: redis.Redis) -> None:
+    requests = _count_requests(kv)
+    kv.create_project("p", {"name": "P"})
+    assert len(requests) == 1  # written and listed by one script
+    del requests[:]
+    kv.create_epic("p", "e", {"title": "E", "summary": "s"})
+    assert len(requests) == 2  # read the project, then one script: epic, list, epicIds
+    assert parse_json(clean_engine.get("pm:projects:list") or b"") == ["p"]
+    project = kv.read_project("p")
+    assert project is not None
+    assert project["epicIds"] == ["e"]
+    assert kv.list_epics("p") == ["e"]
+
+
+def test_create_epic_appends_by_compare_and_set_when_the_project_text_moved(
+    kv: KVStore, clean_engine: redis.Redis
+) -> None:
+    kv.create_project("p", {"name": "P"})
+    key = kv.keyspace.project("p")
+    # the same record, not in JSON.stringify's layout: the script's comparison fails
+    clean_engine.set(key, (clean_engine.get(key) or b"").replace(b",", b", "))
+    kv.create_epic("p", "e", {"title": "E", "summary": "s"})
+    project = kv.read_project("p")
+    assert project is not None
+    assert project["epicIds"] == ["e"]
+    assert kv.read_epic("p", "e") is not None

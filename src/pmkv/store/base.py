@@ -44,6 +44,7 @@ from pmkv.store.records import (
 
 IndexKind = Literal["projects", "epics", "stories"]
 ClaimOutcome = Literal["taken", "claimed", "claimed and listed in the epic"]
+EpicClaim = Literal["taken", "claimed", "claimed and listed in the project"]
 Updater = Callable[[Record], Record | None]
 
 
@@ -195,19 +196,24 @@ class BaseStore(ABC):
     def create_project(self, project: str, value: Record) -> Record:
         """Create a project as the app does: never over an existing one, ``epicIds``
         empty unless given, ``createdAt``/``updatedAt`` set; listed in the projects list
-        (in KV a second step: a failure in between leaves it unlisted until a
-        ``write_project``)."""
+        (one atomic step)."""
         check_name(project, "project")
         stored = self._created(value, "epicIds")
         self._check(validate_project(stored, project), f"project {project!r}")
         with self._transaction():
-            if not self._put_new(KeyRef("project", project), stored):
+            if not self._claim_new_project(project, stored):
                 raise AlreadyExistsError(
                     f"a project named {project!r} already exists",
                     hint="pick another name, or edit that project",
                 )
-            self._index_add("projects", project, "", project)
         return stored
+
+    def _claim_new_project(self, project: str, value: Record) -> bool:
+        """Write and list a new project, only if the name is free (KV: one script)."""
+        if not self._put_new(KeyRef("project", project), value):
+            return False
+        self._index_add("projects", project, "", project)
+        return True
 
     def _created(self, value: Record, children: str) -> Record:
         """``value`` as the app creates it: its own fields first, an empty ``children``
@@ -264,11 +270,9 @@ class BaseStore(ABC):
     def create_epic(self, project: str, epic: str, value: Record) -> Record:
         """Create an epic as the app does: never over an existing one, ``storyIds``
         empty unless given, ``createdAt``/``updatedAt`` set; listed in the project's
-        epics list and appended to its ``epicIds`` (once).
-
-        Files: one locked step. KV: the record (``SET NX``), then the epics list, then
-        ``epicIds`` (a compare-and-set); a failure in between leaves the epic written
-        but not listed everywhere, and ``write_epic`` on it lists it again."""
+        epics list and appended to its ``epicIds`` (once), in one atomic step unless the
+        project changed between its read and the write (then ``epicIds`` is appended by
+        a compare-and-set right after)."""
         check_name(project, "project")
         check_name(epic, "epic")
         stored = self._created(value, "storyIds")
@@ -283,18 +287,31 @@ class BaseStore(ABC):
         with self._transaction():
             # checked under the lock, before anything is written: a project value that
             # is not an object (or one deleted meanwhile) refuses the epic, writes nothing
-            if self.read_project(project) is None:
+            record = self.read_project(project)
+            if record is None:
                 raise NotFoundError(
                     f"project {project!r} does not exist", hint="create it with create_project"
                 )
-            if not self._put_new(KeyRef("epic", project, epic), stored):
+            outcome = self._claim_new_epic(project, epic, stored, record, listed(record))
+            if outcome == "taken":
                 raise AlreadyExistsError(
                     f"an epic named {epic!r} already exists in project {project!r}",
                     hint="pick another name, or edit that epic",
                 )
-            self._index_add("epics", project, "", epic)
-            self._update(KeyRef("project", project), listed)
+            if outcome != "claimed and listed in the project":
+                self._update(KeyRef("project", project), listed)
         return stored
+
+    def _claim_new_epic(
+        self, project: str, epic: str, value: Record, project_record: Record, grown: Record | None
+    ) -> EpicClaim:
+        """Write and list a new epic, only if the name is free. A backend that can also
+        replace the project by ``grown`` (it with the epic in ``epicIds``; None: already
+        there) in the same atomic step, when it still equals ``project_record``, says so."""
+        if not self._put_new(KeyRef("epic", project, epic), value):
+            return "taken"
+        self._index_add("epics", project, "", epic)
+        return "claimed"
 
     def epic_exists(self, project: str, epic: str) -> bool:
         return self.read_epic(project, epic) is not None

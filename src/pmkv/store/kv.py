@@ -24,6 +24,7 @@ from pmkv.store import kvread, upstash
 from pmkv.store.base import (
     BaseStore,
     ClaimOutcome,
+    EpicClaim,
     IndexKind,
     Updater,
     check_bulk_changes,
@@ -44,6 +45,7 @@ from pmkv.store.interface import (
 from pmkv.store.keyspace import KeyRef, Keyspace, glob_escape
 from pmkv.store.kvscripts import (
     CAS,
+    CREATE_LISTED,
     CREATE_STORY,
     LIST_ADD,
     LIST_REMOVE,
@@ -354,6 +356,34 @@ class KVStore(BaseStore):
         if result == 0:
             return "taken"
         return "claimed and listed in the epic" if result == 2 else "claimed"
+
+    def _claim_new_project(self, project: str, value: Record) -> bool:
+        listed = self._list_key("projects", project, "")
+        if listed is None:
+            return super()._claim_new_project(project, value)
+        key = self._key(KeyRef("project", project))
+        return bool(self._eval(CREATE_LISTED, [key, listed], [to_js_json(value), project]) == 1)
+
+    def _claim_new_epic(
+        self, project: str, epic: str, value: Record, project_record: Record, grown: Record | None
+    ) -> EpicClaim:
+        # The story-creating script, one level up: claim the name, list it and (if the
+        # project is unchanged) put the project with the name in epicIds, in one step.
+        listed = self._list_key("epics", project, "")
+        if listed is None or grown is None:
+            return super()._claim_new_epic(project, epic, value, project_record, grown)
+        keys = [
+            self._key(KeyRef("epic", project, epic)),
+            listed,
+            self._key(KeyRef("project", project)),
+        ]
+        args = [to_js_json(value), epic, to_js_json(project_record), to_js_json(grown)]
+        result = self._eval(CREATE_STORY, keys, args)
+        if result == -1:
+            raise NotFoundError(f"project {project!r} does not exist")
+        if result == 0:
+            return "taken"
+        return "claimed and listed in the project" if result == 2 else "claimed"
 
     def _move_story_record(
         self, project: str, epic: str, story_id: str, to_epic: str, value: Record

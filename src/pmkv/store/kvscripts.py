@@ -127,6 +127,8 @@ return 1
 # ARGV[3] the epic text the caller read, ARGV[4] that epic with the id in storyIds.
 # -1 epic missing, 0 id taken, 1 created and listed (epic changed since it was read:
 # the caller appends to storyIds itself), 2 created, listed and added to storyIds.
+# The same script creates an epic: KEYS epic / epics list / project, ARGV epic text,
+# name, the project text read and that project with the name in epicIds.
 CREATE_STORY = (
     _PRELUDE
     + """
@@ -139,6 +141,19 @@ if type(added) == 'table' then return added end
 if epic ~= ARGV[3] then return 1 end
 redis.call('SET', KEYS[3], ARGV[4])
 return 2
+"""
+)
+
+# KEYS[1] a new record, KEYS[2] its list; ARGV[1] its text, ARGV[2] its name.
+# 0 the key exists (nothing written), 1 written and listed.
+CREATE_LISTED = (
+    _PRELUDE
+    + """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+local added = list_add(KEYS[2], ARGV[2])
+if type(added) == 'table' then return added end
+return 1
 """
 )
 

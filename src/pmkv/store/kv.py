@@ -54,6 +54,7 @@ from pmkv.store.kvscripts import (
 )
 
 CAS_ATTEMPTS = 1000
+_CLAIMS: dict[int, Literal["taken", "claimed"]] = {0: "taken", 1: "claimed"}
 SCAN_COUNT = 1000
 LIST_TEXTS_MAX = 10_000
 
@@ -349,13 +350,10 @@ class KVStore(BaseStore):
         ids = story_ids_of(epic_record)
         grown = {**epic_record, "storyIds": ids if story_id in ids else [*ids, story_id]}
         keys = self._story_keys(project, epic, story_id)
-        args = [to_js_json(value), story_id, to_js_json(epic_record), to_js_json(grown)]
-        result = self._eval(CREATE_STORY, keys, args)
-        if result == -1:
-            raise NotFoundError(f"epic {project}/{epic} does not exist")
-        if result == 0:
-            return "taken"
-        return "claimed and listed in the epic" if result == 2 else "claimed"
+        result = self._create_child(
+            keys, value, story_id, epic_record, grown, f"epic {project}/{epic}"
+        )
+        return "claimed and listed in the epic" if result == 2 else _CLAIMS[result]
 
     def _claim_new_project(self, project: str, value: Record) -> bool:
         listed = self._list_key("projects", project, "")
@@ -377,13 +375,21 @@ class KVStore(BaseStore):
             listed,
             self._key(KeyRef("project", project)),
         ]
-        args = [to_js_json(value), epic, to_js_json(project_record), to_js_json(grown)]
+        result = self._create_child(
+            keys, value, epic, project_record, grown, f"project {project!r}"
+        )
+        return "claimed and listed in the project" if result == 2 else _CLAIMS[result]
+
+    def _create_child(
+        self, keys: list[str], value: Record, name: str, parent: Record, grown: Record, what: str
+    ) -> int:
+        """CREATE_STORY on (record, its list, its parent): 0 taken, 1 claimed and
+        listed, 2 and the parent replaced by ``grown``; a missing parent raises."""
+        args = [to_js_json(value), name, to_js_json(parent), to_js_json(grown)]
         result = self._eval(CREATE_STORY, keys, args)
         if result == -1:
-            raise NotFoundError(f"project {project!r} does not exist")
-        if result == 0:
-            return "taken"
-        return "claimed and listed in the project" if result == 2 else "claimed"
+            raise NotFoundError(f"{what} does not exist")
+        return int(result)
 
     def _move_story_record(
         self, project: str, epic: str, story_id: str, to_epic: str, value: Record

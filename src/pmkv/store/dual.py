@@ -27,14 +27,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pmkv.settings import Settings
 from pmkv.store import queries
 from pmkv.store.dual_mirror import (
     Change,
     DrainResult,
     Mirror,
     Touched,
-    bound_timeout,
     drain_outbox,
     kv_failure,
 )
@@ -43,7 +41,6 @@ from pmkv.store.errors import (
     AlreadyExistsError,
     InvalidNameError,
     InvalidRecordError,
-    NotAvailableError,
     NotFoundError,
     StoreError,
 )
@@ -54,15 +51,13 @@ from pmkv.store.interface import (
     PersonUsage,
     ProjectData,
     Record,
-    Store,
     StoryKind,
     StoryMatch,
     StoryQuery,
     StoryRef,
 )
-from pmkv.store.keyspace import KeyRef, Keyspace
+from pmkv.store.keyspace import KeyRef
 from pmkv.store.kv import KVStore
-from pmkv.store.router import StoreChoice, register_backend
 from pmkv.store.shadow import ShadowComparer
 
 T = TypeVar("T")
@@ -486,27 +481,3 @@ class DualStore:
         return self._write(
             "bulk_update", lambda: self.files.bulk_update(project, targets, changes), touched
         )
-
-
-def build_dual(settings: Settings, *, timeout: float = 5.0) -> DualStore:
-    """The DualStore ``DUAL_WRITE=true`` asks for (called by the store router)."""
-    if not settings.rest_url:
-        raise NotAvailableError(
-            "DUAL_WRITE=true needs a KV store, but UPSTASH_REDIS_REST_URL is not set",
-            hint="start the local stack (`pmkv up`) and set UPSTASH_REDIS_REST_URL and"
-            " UPSTASH_REDIS_REST_TOKEN (or unset DUAL_WRITE)",
-        )
-    keyspace = Keyspace.named(settings.keyspace)
-    files = FileStore(settings.pm_dir)
-    kv = KVStore(settings.rest_url, settings.rest_token or "", keyspace=keyspace)
-    bound_timeout(kv.client, timeout)
-    mirror = Mirror(files, kv)
-    return DualStore(files, kv, mirror, settings.home, compare=settings.dual_compare)
-
-
-def _open_dual(settings: Settings, choice: StoreChoice, allow_remote: bool) -> Store:
-    # No local-only rule here: dual-write also runs against production (files + Upstash).
-    return build_dual(settings)
-
-
-register_backend("dual", _open_dual)

@@ -1,7 +1,7 @@
 """Pick and open the store the way the app does (data model §4).
 
-- ``DUAL_WRITE=true`` -> the dual-write store (:mod:`pmkv.store.dual`, imported on demand;
-  it registers itself with :func:`register_backend`).
+- ``DUAL_WRITE=true`` -> the dual-write store (:mod:`pmkv.store.dual_open`, imported on
+  demand; it registers itself with :func:`register_backend`).
 - KV when ``ENVIRONMENT=PROD`` or ``VERCEL=1`` (production) or ``USE_LOCAL_KV=true``
   (local development against the local REST server); the URL and token come from
   ``UPSTASH_REDIS_REST_URL`` / ``_TOKEN``, else ``KV_REST_API_URL`` / ``_TOKEN``.
@@ -46,7 +46,7 @@ class StoreChoice:
 Opener = Callable[[Settings, StoreChoice, bool], Store]
 _OPENERS: dict[Backend, Opener] = {}
 # Backends that live in their own module and register themselves when imported.
-_PLUGIN_MODULES: dict[Backend, str] = {"dual": "pmkv.store.dual"}
+_PLUGIN_MODULES: dict[Backend, str] = {"dual": "pmkv.store.dual_open"}
 
 
 def register_backend(backend: Backend, opener: Opener) -> None:

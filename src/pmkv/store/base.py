@@ -14,12 +14,21 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
 from pmkv.store import queries
+from pmkv.store.edits import (
+    append_once,
+    appended,
+    check_bulk_changes,
+    created,
+    insert_once,
+    remove_all,
+    story_ids_of,
+)
 from pmkv.store.errors import AlreadyExistsError, InvalidRecordError, NotFoundError, StoreError
 from pmkv.store.interface import (
-    BULK_FIELDS,
     Analytics,
     BulkResult,
     PersonUsage,
@@ -32,8 +41,6 @@ from pmkv.store.interface import (
 )
 from pmkv.store.keyspace import KeyRef, check_name
 from pmkv.store.records import (
-    PRIORITIES,
-    STATUSES,
     STORY_ID_RE,
     Problem,
     validate_epic,
@@ -51,15 +58,6 @@ Updater = Callable[[Record], Record | None]
 def now_iso() -> str:
     """``new Date().toISOString()``: UTC, milliseconds, ``Z``."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _raise_if_invalid(problems: list[Problem], what: str) -> None:
-    if problems:
-        raise InvalidRecordError(
-            f"{what} breaks the app's rules: " + "; ".join(str(p) for p in problems[:5]),
-            problems=list(problems),
-            hint="fix the fields named above (see docs/store.md for the rules)",
-        )
 
 
 class BaseStore(ABC):
@@ -131,8 +129,12 @@ class BaseStore(ABC):
     # ---- helpers -----------------------------------------------------------------
 
     def _check(self, problems: list[Problem], what: str) -> None:
-        if self.validate:
-            _raise_if_invalid(problems, what)
+        if self.validate and problems:
+            raise InvalidRecordError(
+                f"{what} breaks the app's rules: " + "; ".join(str(p) for p in problems[:5]),
+                problems=list(problems),
+                hint="fix the fields named above (see docs/store.md for the rules)",
+            )
 
     def _require_project(self, project: str) -> None:
         if self._get(KeyRef("project", check_name(project, "project"))) is None:
@@ -198,7 +200,7 @@ class BaseStore(ABC):
         empty unless given, ``createdAt``/``updatedAt`` set; listed in the projects list
         (one atomic step)."""
         check_name(project, "project")
-        stored = self._created(value, "epicIds")
+        stored = created(value, "epicIds", self.clock())
         self._check(validate_project(stored, project), f"project {project!r}")
         with self._transaction():
             if not self._claim_new_project(project, stored):
@@ -214,16 +216,6 @@ class BaseStore(ABC):
             return False
         self._index_add("projects", project, "", project)
         return True
-
-    def _created(self, value: Record, children: str) -> Record:
-        """``value`` as the app creates it: its own fields first, an empty ``children``
-        list unless given, then ``createdAt`` (kept if given) and ``updatedAt`` (now)."""
-        now = self.clock()
-        stored = dict(value)
-        stored.setdefault(children, [])
-        stored.setdefault("createdAt", now)
-        stored["updatedAt"] = now
-        return stored
 
     def project_exists(self, project: str) -> bool:
         return self.read_project(project) is not None
@@ -268,25 +260,16 @@ class BaseStore(ABC):
             self._index_add("epics", project, "", epic)
 
     def create_epic(self, project: str, epic: str, value: Record) -> Record:
-        """Create an epic as the app does: never over an existing one, ``storyIds``
-        empty unless given, ``createdAt``/``updatedAt`` set; listed in the project's
-        epics list and appended to its ``epicIds`` (once), in one atomic step unless the
-        project changed between its read and the write (then ``epicIds`` is appended by
-        a compare-and-set right after)."""
+        """Create an epic as the app does (see :func:`create_project`), listed in the
+        project's epics list and ``epicIds``: one atomic step unless the project changed
+        since it was read (then ``epicIds`` gets a compare-and-set right after)."""
         check_name(project, "project")
         check_name(epic, "epic")
-        stored = self._created(value, "storyIds")
-        now = stored["updatedAt"]
+        stored = created(value, "storyIds", self.clock())
         self._check(validate_epic(stored, f"{project}/{epic}"), f"epic {project}/{epic}")
-
-        def listed(record: Record) -> Record | None:
-            found = record.get("epicIds")
-            ids = list(found) if isinstance(found, list) else []
-            return None if epic in ids else {**record, "epicIds": [*ids, epic], "updatedAt": now}
-
+        listed = partial(appended, field="epicIds", name=epic, now=stored["updatedAt"])
         with self._transaction():
-            # checked under the lock, before anything is written: a project value that
-            # is not an object (or one deleted meanwhile) refuses the epic, writes nothing
+            # under the lock and before any write: a missing or non-object project refuses
             record = self.read_project(project)
             if record is None:
                 raise NotFoundError(
@@ -305,9 +288,9 @@ class BaseStore(ABC):
     def _claim_new_epic(
         self, project: str, epic: str, value: Record, project_record: Record, grown: Record | None
     ) -> EpicClaim:
-        """Write and list a new epic, only if the name is free. A backend that can also
-        replace the project by ``grown`` (it with the epic in ``epicIds``; None: already
-        there) in the same atomic step, when it still equals ``project_record``, says so."""
+        """Write and list a new epic if the name is free; a backend that also puts
+        ``grown`` (the project with the epic in ``epicIds``) in that step, when the project
+        still equals ``project_record``, says so."""
         if not self._put_new(KeyRef("epic", project, epic), value):
             return "taken"
         self._index_add("epics", project, "", epic)
@@ -353,7 +336,7 @@ class BaseStore(ABC):
         self._check(validate_story(stored, ref), f"story {ref}")
         with self._transaction():
             if self._put_story(project, epic, story_id, stored):  # raises for a missing epic
-                self._edit_story_ids(project, epic, lambda ids: _append_once(ids, story_id))
+                self._edit_story_ids(project, epic, lambda ids: append_once(ids, story_id))
         return stored
 
     def create_story(
@@ -383,7 +366,7 @@ class BaseStore(ABC):
                     break
                 number += 1  # another writer took it first
             if outcome != "claimed and listed in the epic":
-                self._edit_story_ids(project, epic, lambda ids: _append_once(ids, story_id))
+                self._edit_story_ids(project, epic, lambda ids: append_once(ids, story_id))
         return stored
 
     def _creation_view(self, project: str, epic: str) -> tuple[list[str], Record | None]:
@@ -404,7 +387,7 @@ class BaseStore(ABC):
             story = self._update_story(
                 project, epic, story_id, lambda s: self._touch(s, deleted=True)
             )
-            self._edit_story_ids(project, epic, lambda ids: _remove_all(ids, story_id))
+            self._edit_story_ids(project, epic, lambda ids: remove_all(ids, story_id))
         return story
 
     def archive_story(self, project: str, epic: str, story_id: str) -> Record:
@@ -430,10 +413,10 @@ class BaseStore(ABC):
                     f"epic {project}/{to_epic} already has a story {story_id}",
                     hint="delete or rename that story first",
                 )
-            self._edit_story_ids(project, epic, lambda ids: _remove_all(ids, story_id))
+            self._edit_story_ids(project, epic, lambda ids: remove_all(ids, story_id))
             if moved.get("deleted") is not True:
                 self._edit_story_ids(
-                    project, to_epic, lambda ids: _insert_once(ids, story_id, position)
+                    project, to_epic, lambda ids: insert_once(ids, story_id, position)
                 )
         return moved
 
@@ -515,43 +498,3 @@ class BaseStore(ABC):
             else:
                 result.updated.append(target)
         return result
-
-
-def story_ids_of(epic: Record) -> list[str]:
-    """The epic's ``storyIds`` (strings only; [] when missing or malformed)."""
-    current = epic.get("storyIds")
-    return [i for i in current if isinstance(i, str)] if isinstance(current, list) else []
-
-
-def check_bulk_changes(changes: Mapping[str, str]) -> None:
-    allowed = {"status": STATUSES, "priority": PRIORITIES}
-    for name, value in changes.items():
-        if name not in BULK_FIELDS:
-            raise StoreError(
-                f"bulk updates change only {', '.join(BULK_FIELDS)}, not {name!r}",
-                hint="edit other fields story by story",
-            )
-        if name in allowed and value not in allowed[name]:
-            raise StoreError(
-                f"{name} {value!r} is not one of {', '.join(allowed[name])}",
-                hint=f"use one of {', '.join(allowed[name])}",
-            )
-        if name == "manager" and (not isinstance(value, str) or not value):
-            raise StoreError("manager must be a person id", hint="pass a non-empty id")
-
-
-def _append_once(ids: list[str], story_id: str) -> None:
-    if story_id not in ids:
-        ids.append(story_id)
-
-
-def _remove_all(ids: list[str], story_id: str) -> None:
-    ids[:] = [i for i in ids if i != story_id]
-
-
-def _insert_once(ids: list[str], story_id: str, position: int | None) -> None:
-    _remove_all(ids, story_id)
-    if position is None or position >= len(ids):
-        ids.append(story_id)
-    else:
-        ids.insert(max(0, position), story_id)

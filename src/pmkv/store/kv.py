@@ -27,11 +27,10 @@ from pmkv.store.base import (
     EpicClaim,
     IndexKind,
     Updater,
-    check_bulk_changes,
     now_iso,
-    story_ids_of,
 )
 from pmkv.store.codec import parse_json, to_js_json
+from pmkv.store.edits import check_bulk_changes, story_ids_of
 from pmkv.store.errors import NotFoundError, StoreError, StoreUnreachableError
 from pmkv.store.interface import (
     Analytics,

@@ -12,7 +12,7 @@ from pmkv.console.errors import ConsoleError
 from pmkv.console.listing import arrange, moved, parse_listing
 from pmkv.console.web import console_of, found, page, redirect, text, texts
 from pmkv.store import queries
-from pmkv.store.base import story_ids_of
+from pmkv.store.edits import story_ids_of
 from pmkv.store.interface import Store, StoryRef
 from pmkv.store.queries import story_points
 

@@ -19,6 +19,7 @@ from pmkv.migrate.storyload import StoryJob, load_story, story_plain
 from pmkv.store import records
 from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.codec_fast import load_js_utf8, plain
+from tests.store.support import edited
 
 BASE: dict[str, Any] = {
     "id": "F-ABC-001",
@@ -43,19 +44,7 @@ places = st.sampled_from([(), ("estimate",), ("metadata",), ("metadata", "custom
 
 
 def _mutated(base: dict[str, Any], edits: list[tuple[tuple[Any, ...], str, Any]]) -> Any:
-    story = json.loads(json.dumps(base))
-    for place, key, value in edits:
-        target = story
-        for step in place:
-            if isinstance(target, dict) and isinstance(step, str):
-                target = target.get(step)
-            elif isinstance(target, list) and isinstance(step, int) and len(target) > step:
-                target = target[step]
-            else:
-                target = None
-        if isinstance(target, dict):
-            target[key] = value
-    return story
+    return edited(base, [(place, key, value, False) for place, key, value in edits])
 
 
 def _assert_same(story: Any) -> None:

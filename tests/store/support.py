@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,3 +104,28 @@ def synthetic_project(name: str, epics: int = 15, stories: int = 500) -> Project
         }
         data.epics[epic_name] = EpicData(epic_name, record, ids, story_records)
     return data
+
+
+# An edit of a record: (path to a nested object, field, value, delete?). A path that does
+# not lead to an object (an earlier edit replaced it) makes the edit do nothing.
+Edit = tuple[tuple[Any, ...], str, Any, bool]
+
+
+def edited(record: dict[str, Any], edits: list[Edit]) -> dict[str, Any]:
+    """A deep copy of ``record`` with ``edits`` applied in order (for fuzzing records)."""
+    out: dict[str, Any] = json.loads(json.dumps(record))
+    for place, key, value, delete in edits:
+        target: Any = out
+        for step in place:
+            if isinstance(target, dict) and isinstance(step, str):
+                target = target.get(step)
+            elif isinstance(target, list) and isinstance(step, int) and len(target) > step:
+                target = target[step]
+            else:
+                target = None
+        if isinstance(target, dict):
+            if delete:
+                target.pop(key, None)
+            else:
+                target[key] = value
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 
 from pmkv.store import records, records_fast
 from pmkv.store.codec import parse_json
+from tests.store.support import Edit, edited
 
 VALID: dict[str, Any] = {
     "id": "NFR-ABCDEF-042",
@@ -88,23 +88,8 @@ fields = st.sampled_from(
 places = st.sampled_from([(), ("estimate",), ("metadata",), ("files", 0)])
 
 
-def _mutated(edits: list[tuple[tuple[Any, ...], str, Any, bool]]) -> dict[str, Any]:
-    story: dict[str, Any] = json.loads(json.dumps(VALID))
-    for place, field, value, delete in edits:
-        target: Any = story
-        for step in place:
-            if isinstance(target, dict) and isinstance(step, str):
-                target = target.get(step)
-            elif isinstance(target, list) and isinstance(step, int) and len(target) > step:
-                target = target[step]
-            else:
-                target = None
-        if isinstance(target, dict):
-            if delete:
-                target.pop(field, None)
-            else:
-                target[field] = value
-    return story
+def _mutated(edits: list[Edit]) -> dict[str, Any]:
+    return edited(VALID, edits)
 
 
 @settings(max_examples=600)

@@ -27,7 +27,14 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-from pmkv.store.records import _DATE, _DATE_OR_DATETIME, _DATETIME, STORY_ID_RE
+from pmkv.store.records import (
+    _DATE,
+    _DATE_OR_DATETIME,
+    _DATETIME,
+    STORY_ID_RE,
+    Priority,
+    Status,
+)
 
 
 def _exact(pattern: str) -> str:
@@ -40,8 +47,6 @@ DateTime = Annotated[str, Meta(pattern=_exact(_DATETIME))]
 Date = Annotated[str, Meta(pattern=_exact(_DATE))]
 DateOrDateTime = Annotated[str, Meta(pattern=_exact(_DATE_OR_DATETIME))]
 StoryId = Annotated[str, Meta(pattern=STORY_ID_RE.pattern)]
-Status = Literal["todo", "in_progress", "blocked", "done"]
-Priority = Literal["low", "medium", "high", "critical"]
 Count = Annotated[int, Meta(ge=0)]
 
 

@@ -13,7 +13,7 @@ from pmkv.migrate.journal import JournalEntry, read_journal
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.rollback import rollback
 from pmkv.migrate.runner import MigrateOptions, migrate
-from pmkv.migrate.runs import JOURNAL_FILE, list_runs, run_dir
+from pmkv.migrate.runs import JOURNAL_FILE, journal_files, list_runs, run_dir
 from pmkv.migrate.sink import KvSink
 from pmkv.store.keyspace import Keyspace
 from tests.migrate.conftest import snapshot, write_json
@@ -110,16 +110,19 @@ def test_rollback_after_a_partial_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import pmkv.migrate.runner as runner
+    import pmkv.migrate.storywork as storywork
 
     seed_existing(clean_engine)
     before = snapshot(clean_engine)
     real = runner.KvSink
-    monkeypatch.setattr(runner, "KvSink", lambda s, j: CrashingSink(real(s, j), 5))
+    for module in (runner, storywork):  # the story writes crash (they come first)
+        monkeypatch.setattr(module, "KvSink", lambda s, j: CrashingSink(real(s, j), 5))
     with pytest.raises(Crash):
-        migrate(store, MigrateOptions(pm_copy, home, force=True, batch_size=10))
+        migrate(store, MigrateOptions(pm_copy, home, force=True, batch_size=10, workers=0))
     meta = list_runs(home)[-1]
     assert meta.state == "failed"
-    journalled = read_journal(run_dir(home, meta.run_id) / JOURNAL_FILE)
+    folder = run_dir(home, meta.run_id)
+    journalled = [e for path in journal_files(folder) for e in read_journal(path)]
     assert 0 < len(journalled) < 63
     assert 0 < clean_engine.dbsize() < 60
     undone = rollback(store, home)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +108,7 @@ def _parse(text: str | None) -> Any:
 
 
 def side_by_side(
-    differences: list[Difference], expected: dict[str, str], actual: dict[str, str | None]
+    differences: list[Difference], expected: Mapping[str, str], actual: dict[str, str | None]
 ) -> list[DiffView]:
     """Each difference with the file value and the KV value at each of its paths."""
     out = []

@@ -18,6 +18,7 @@ from pmkv.migrate.kv import KvStore
 from pmkv.migrate.lists import json_list, story_order
 from pmkv.migrate.plan import Plan, build_plan, read_current
 from pmkv.migrate.sink import Sink, WriteStats, apply_plan
+from pmkv.migrate.storywork import ChunkOutcome
 from pmkv.store.codec import to_js_json
 from pmkv.store.keyspace import Keyspace
 
@@ -49,6 +50,13 @@ class ChunkWriter:
         self.digests: dict[str, str] = {}  # sha1 of each expected text, for the verify
         self.written = 0
         self.batches = 0
+        # what the story workers did (their keys never pass through this writer)
+        self.story_plans: list[Plan] = []
+        self.story_keys: set[str] = set()
+        self.story_verified: set[str] = set()
+        self.stories_written = 0
+        self.story_batches = 0
+        self.story_digests: dict[str, str] = {}
         # small chunks (an epic of 20 stories) are gathered up to one batch, so each
         # compare request, journal fsync and write request carries many keys
         self._pending: dict[str, str] = {}
@@ -58,7 +66,8 @@ class ChunkWriter:
     def records_ready(self, records: list[Record], epic: EpicInventory | None) -> None:
         """Discovery's callback: queue these records (and the epic's stories list)."""
         values = self._pending
-        values.update((r.key, r.text) for r in records)
+        # a story whose text is None was read and written by a story worker already
+        values.update((r.key, r.text) for r in records if r.text is not None)
         # stories come with their digests (hashed from the bytes discovery made)
         self._pending_sha256.update((r.key, r.sha256) for r in records if r.sha256)
         self.digests.update((r.key, r.sha1) for r in records if r.sha1)
@@ -69,6 +78,27 @@ class ChunkWriter:
         self.submitted.update(values)  # what the runner must not submit again
         if len(values) >= self._batch_size:
             self._flush()
+
+    def stories_done(self, outcome: ChunkOutcome) -> None:
+        """A story worker's chunk: its plan, digests and the keys it proved."""
+        keys = [entry.key for entry in outcome.entries]
+        self.story_plans.append(Plan(outcome.entries, {}, {}, {}, self._force))
+        self.story_keys.update(keys)
+        self.story_verified.update(outcome.verified)
+        self.stories_written += outcome.written
+        self.story_batches += outcome.batches
+        valid = (r for r in outcome.stories if r.valid)
+        self.story_digests.update(zip(keys, (r.sha1 for r in valid), strict=True))
+        if self._progress:
+            self._progress("write", self.total_written, len(self.submitted) + len(self.story_keys))
+
+    def all_digests(self) -> dict[str, str]:
+        """sha1 of every expected text this run computed (for the verify)."""
+        return self.digests | self.story_digests
+
+    @property
+    def total_written(self) -> int:
+        return self.written + self.stories_written
 
     def _flush(self) -> None:
         if self._pending:
@@ -125,7 +155,7 @@ class ChunkWriter:
         self.written += stats.written
         self.batches += stats.batches
         if self._progress:
-            self._progress("write", self.written, len(self.submitted))
+            self._progress("write", self.total_written, len(self.submitted) + len(self.story_keys))
 
     def finish(self) -> tuple[Plan, WriteStats]:
         """Wait for every chunk; the merged plan and totals (raises the first failure)."""
@@ -137,12 +167,14 @@ class ChunkWriter:
             self._pool.shutdown(wait=True, cancel_futures=True)
             if self._sink is not None:
                 self._sink.finish()
-        return merge(self.plans, self._force), WriteStats(self.written, self.batches, 0.0)
+        merged = merge(self.plans + self.story_plans, self._force)
+        return merged, WriteStats(self.total_written, self.batches + self.story_batches, 0.0)
 
     @property
     def verified(self) -> set[str]:
         """Keys whose written value the engine hashed back as identical (see KvSink)."""
-        return self._sink.verified if self._sink is not None else set()
+        mine = self._sink.verified if self._sink is not None else set()
+        return mine | self.story_verified
 
     def finish_quietly(self) -> None:
         """After a failure elsewhere: stop queued chunks, let the running one end."""

@@ -8,8 +8,9 @@ reported (file, reason, hint) and left out; everything else is kept byte-for-byt
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pmkv.migrate import rules
 from pmkv.migrate.errors import SourceMissing
@@ -21,12 +22,16 @@ from pmkv.migrate.inventory import (
     ProjectInventory,
     Record,
 )
-from pmkv.migrate.storyload import StoryJob, load_story
+from pmkv.migrate.storyload import Problem, StoryJob, load_story
 from pmkv.store import records
 from pmkv.store.codec import JsonValue
 from pmkv.store.codec_fast import load_js
 from pmkv.store.errors import InvalidJSONError
 from pmkv.store.keyspace import Keyspace
+
+if TYPE_CHECKING:
+    from pmkv.migrate.storyfeed import StoryFeed
+    from pmkv.migrate.storyrun import StoryRunner
 
 Progress = Callable[[str, int, int], None]
 # Called as soon as records are complete (people; a project; an epic with its stories),
@@ -38,7 +43,7 @@ ROOT_FILES = {"people.json", "README.md"}
 _STRAY_HINT = "not data: move it out of pm/ or ignore this warning (it is not migrated)"
 
 
-class _Walker:
+class Walker:
     def __init__(
         self, inv: Inventory, ks: Keyspace, progress: Progress | None, on_records: OnRecords | None
     ) -> None:
@@ -48,6 +53,7 @@ class _Walker:
         self.on_records = on_records
         self.root = inv.pm_dir
         self.stories_read = 0
+        self.feed: StoryFeed | None = None
 
     def ready(self, records: list[Record], epic: EpicInventory | None = None) -> None:
         if self.on_records is not None:
@@ -115,15 +121,24 @@ def discover(
     keyspace: Keyspace | None = None,
     progress: Progress | None = None,
     on_records: OnRecords | None = None,
+    stories: StoryRunner | None = None,
 ) -> Inventory:
-    """Inventory ``pm_dir`` (only ``projects`` when given; people.json always)."""
+    """Inventory ``pm_dir`` (only ``projects`` when given; people.json always).
+
+    ``stories``: a migration's runner, which reads (and writes) the story files in
+    chunks; their records then hold no text (see :class:`~pmkv.migrate.inventory.Record`).
+    """
     if not pm_dir.is_dir():
         raise SourceMissing(
             f"{pm_dir} is not a folder",
             hint="pass the pm/ folder: `pmkv migrate path/to/pm`",
         )
     inv = Inventory(pm_dir=pm_dir, selected=sorted(set(projects)) if projects else None)
-    walker = _Walker(inv, keyspace or Keyspace.production(), progress, on_records)
+    walker = Walker(inv, keyspace or Keyspace.production(), progress, on_records)
+    if stories is not None:
+        from pmkv.migrate.storyfeed import StoryFeed
+
+        walker.feed = StoryFeed(walker, stories)
     dirs, files = _dirs_and_files(pm_dir)
     names = [d.name for d in dirs if not d.name.startswith(".")]
     if inv.selected:
@@ -156,6 +171,8 @@ def discover(
         elif (directory / "project.json").is_file():
             # unselected projects still count for the projects list, unread
             inv.all_valid_projects.append(directory.name)
+    if walker.feed is not None:
+        walker.feed.finish()  # every story chunk read, written and settled
     inv.all_valid_projects = sorted(
         set(inv.all_valid_projects) | {p for p, pi in inv.projects.items() if pi.valid}
     )
@@ -163,13 +180,30 @@ def discover(
     return inv
 
 
-def _load_stories(walker: _Walker, epic: EpicInventory, jobs: list[StoryJob]) -> None:
-    """Load an epic's story files, then compare them with its storyIds."""
-    inv = walker.inv
+def _load_stories(walker: Walker, epic: EpicInventory, jobs: list[StoryJob]) -> None:
+    """Load an epic's story files here, keeping their texts (discovery without a runner)."""
+    stories: list[StoryTake] = []
     for job in jobs:
         text, problems, sha1, sha256, deleted = load_story(job)
+        valid = text is not None
+        stories.append((valid, problems, sha1, sha256, deleted, text.decode() if text else None))
+    walker.inv.anomalies.extend(take_stories(walker, epic, jobs, stories))
+
+
+# (valid, problems, sha1, sha256, deleted, text): one story file as read here or by a worker
+StoryTake = tuple[bool, tuple[Problem, ...], str, str, bool, str | None]
+
+
+def take_stories(
+    walker: Walker, epic: EpicInventory, jobs: list[StoryJob], stories: Iterable[StoryTake]
+) -> list[Anomaly]:
+    """Record an epic's read story files and compare them with its storyIds; returns the
+    anomalies found (the caller puts them in their place in the walk's list)."""
+    inv = walker.inv
+    found: list[Anomaly] = []
+    for job, (valid, problems, sha1, sha256, deleted, text) in zip(jobs, stories, strict=True):
         for problem in problems:
-            inv.anomalies.append(
+            found.append(
                 Anomaly(
                     "error",
                     problem.code,
@@ -180,30 +214,22 @@ def _load_stories(walker: _Walker, epic: EpicInventory, jobs: list[StoryJob]) ->
                     project=job.project,
                 )
             )
-        if text is None:
+        if not valid:
             inv.skipped[job.key] = job.rel
             continue
         epic.stories[job.sid] = Record(
-            "story",
-            job.key,
-            job.rel,
-            None,
-            text.decode("utf-8"),
-            job.project,
-            job.epic,
-            sha1,
-            sha256,
-            deleted,
+            "story", job.key, job.rel, None, text, job.project, job.epic, sha1, sha256, deleted
         )
     inv.files_read += len(jobs)
     walker.stories_read += len(jobs)
     project = jobs[0].project if jobs else ""
-    rules.check_story_ids(inv, epic, {job.sid for job in jobs}, project)
+    rules.check_story_ids(found, epic, {job.sid for job in jobs}, project)
     if walker.progress:
         walker.progress("discover", walker.stories_read, 0)
+    return found
 
 
-def _check_people(walker: _Walker, path: Path, value: JsonValue) -> None:
+def _check_people(walker: Walker, path: Path, value: JsonValue) -> None:
     seen: set[str] = set()
     for person in value if isinstance(value, list) else []:
         pid = person.get("id") if isinstance(person, dict) else None
@@ -220,7 +246,7 @@ def _check_people(walker: _Walker, path: Path, value: JsonValue) -> None:
             seen.add(pid)
 
 
-def _project(walker: _Walker, folder: Path) -> ProjectInventory:
+def _project(walker: Walker, folder: Path) -> ProjectInventory:
     name = folder.name
     proj = ProjectInventory(name)
     project_file = folder / "project.json"
@@ -269,7 +295,7 @@ def _project(walker: _Walker, folder: Path) -> ProjectInventory:
     return proj
 
 
-def _check_epic_ids(walker: _Walker, proj: ProjectInventory, project_file: Path) -> None:
+def _check_epic_ids(walker: Walker, proj: ProjectInventory, project_file: Path) -> None:
     value = proj.record.value if proj.record else None
     listed = value.get("epicIds") if isinstance(value, dict) else None
     listed_ids = [e for e in listed if isinstance(e, str)] if isinstance(listed, list) else []
@@ -298,7 +324,7 @@ def _check_epic_ids(walker: _Walker, proj: ProjectInventory, project_file: Path)
             )
 
 
-def _epic(walker: _Walker, proj: ProjectInventory, folder: Path) -> EpicInventory:
+def _epic(walker: Walker, proj: ProjectInventory, folder: Path) -> EpicInventory:
     p, name = proj.name, folder.name
     epic = EpicInventory(name)
     # names, not Path objects: an epic can hold thousands of story files
@@ -360,6 +386,9 @@ def _epic(walker: _Walker, proj: ProjectInventory, folder: Path) -> EpicInventor
         key = walker.ks.story(p, name, sid)
         job = StoryJob(f"{base}/{file_name}", rel_base + file_name, key, sid, p, name)
         jobs.append(job)
+    if walker.feed is not None:  # a migration: read and written by story workers
+        walker.feed.add(epic, jobs)
+        return epic
     _load_stories(walker, epic, jobs)
     walker.ready([epic.record, *epic.stories.values()], epic)
     return epic

@@ -31,6 +31,10 @@ class SourceMissing(MigrateError):
     exit_code = ExitCode.USAGE
 
 
+class SourceChanged(MigrateError):
+    """A source file changed (became invalid) while a migration was reading it."""
+
+
 class BackupError(MigrateError):
     """A backup could not be created, found, or restored (e.g. a checksum mismatch)."""
 

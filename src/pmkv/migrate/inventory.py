@@ -50,7 +50,9 @@ class Record:
     # the parsed value for people, projects and epics; None for stories, which are
     # ~all of a tree: only their text is kept (parse it with codec.parse_json if needed)
     value: JsonValue
-    text: str
+    # None: a story a migration's worker read and wrote; its text is not held here
+    # (lists.ExpectedValues reads it again from the file when a verify needs it)
+    text: str | None
     project: str | None = None
     epic: str | None = None
     # digests of the UTF-8 text, computed once where the bytes are made (stories);

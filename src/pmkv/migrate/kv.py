@@ -79,6 +79,9 @@ class KvStore:
 
     def __init__(self, url: str, token: str, *, retries: int = 0) -> None:
         self.url = url.rstrip("/")
+        # kept so worker processes can open their own client on the same store
+        self.token = token
+        self.retries = retries
         self._client = upstash.connect(
             self.url,
             token,

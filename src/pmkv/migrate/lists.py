@@ -15,9 +15,12 @@ Rules (documented in docs/migrate.md):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
-from pmkv.migrate.inventory import EpicInventory, Inventory
+from pmkv.migrate.errors import SourceChanged
+from pmkv.migrate.inventory import EpicInventory, Inventory, Record
+from pmkv.migrate.storyload import StoryJob, load_story
 from pmkv.store.codec import JsonValue, to_js_json
 from pmkv.store.keyspace import Keyspace
 
@@ -53,17 +56,67 @@ def projects_list(inv: Inventory, current: str | None) -> list[str]:
     return kept + [p for p in inv.selected if inv.projects[p].valid and p not in kept]
 
 
+class ExpectedValues(Mapping[str, str]):
+    """Key -> the exact text it must hold; a story a worker wrote (its record holds no
+    text) is read again from its file, only when its text is asked for (a verify asks
+    for the few keys that differ: the rest are compared by digest)."""
+
+    def __init__(self, pm_dir: Path) -> None:
+        self._pm_dir = pm_dir
+        self._texts: dict[str, str | None] = {}
+        self._unread: dict[str, Record] = {}
+
+    def add(self, record: Record) -> None:
+        self._texts[record.key] = record.text
+        if record.text is None:
+            self._unread[record.key] = record
+
+    def __setitem__(self, key: str, text: str) -> None:
+        self._texts[key] = text
+
+    def __getitem__(self, key: str) -> str:
+        text = self._texts[key]
+        return text if text is not None else self._read(self._unread[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._texts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def _read(self, record: Record) -> str:
+        job = StoryJob(
+            str(self._pm_dir / record.path),
+            record.path,
+            record.key,
+            Path(record.path).stem,
+            record.project or "",
+            record.epic or "",
+        )
+        outcome = load_story(job)
+        if outcome.text is None:
+            reason = outcome.problems[0].reason if outcome.problems else "it cannot be read"
+            raise SourceChanged(
+                f"{record.path} changed while it was being migrated: {reason}",
+                hint="fix the file if needed and re-run `pmkv migrate` (it resumes)",
+            )
+        return outcome.text.decode("utf-8")
+
+
 def expected_values(
     inv: Inventory, ks: Keyspace, current_projects_list: str | None
-) -> dict[str, str]:
+) -> ExpectedValues:
     """Every key a run writes, with the exact text it must hold, in write order.
 
     Records come before the lists that point at them, so a reader never finds a list
     entry whose record is not there yet (a run killed midway leaves no dangling ids).
     """
-    out: dict[str, str] = {}
+    out = ExpectedValues(inv.pm_dir)
     for record in inv.records():
-        out[record.key] = record.text
+        out.add(record)
     for project in inv.projects.values():
         if project.record is None:
             continue

@@ -23,7 +23,7 @@ from pmkv.migrate.errors import RollbackError
 from pmkv.migrate.journal import JournalEntry, read_journal
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.ledger import LEDGER_KEY, text_hash
-from pmkv.migrate.runs import JOURNAL_FILE, latest_run, read_meta, run_dir, write_meta
+from pmkv.migrate.runs import journal_files, latest_run, read_meta, run_dir, write_meta
 
 Progress = Callable[[str, int, int], None]
 BATCH = 500
@@ -69,7 +69,8 @@ def rollback(
             )
     else:
         meta = read_meta(home, run_id)
-    entries = _first_per_key(read_journal(run_dir(home, meta.run_id) / JOURNAL_FILE))
+    folder = run_dir(home, meta.run_id)
+    entries = _first_per_key([e for path in journal_files(folder) for e in read_journal(path)])
     result = RollbackResult(meta.run_id)
     current = store.get_many([e.key for e in entries])
     todo: list[JournalEntry] = []

@@ -86,8 +86,11 @@ def _report_dupes(
             )
 
 
-def check_story_ids(inv: Inventory, epic: EpicInventory, present: set[str], project: str) -> None:
-    """Compare ``epic.storyIds`` with the story files on disk (both directions)."""
+def check_story_ids(
+    out: list[Anomaly], epic: EpicInventory, present: set[str], project: str
+) -> None:
+    """Compare ``epic.storyIds`` with the story files on disk (both directions); the
+    findings are appended to ``out``."""
     if epic.record is None:
         return
     rel = epic.record.path
@@ -97,7 +100,7 @@ def check_story_ids(inv: Inventory, epic: EpicInventory, present: set[str], proj
     seen: set[str] = set()
     for sid in listed:
         if sid in seen:
-            inv.anomalies.append(
+            out.append(
                 Anomaly(
                     "warning",
                     "duplicate-id",
@@ -110,7 +113,7 @@ def check_story_ids(inv: Inventory, epic: EpicInventory, present: set[str], proj
             )
         seen.add(sid)
         if sid not in present:
-            inv.anomalies.append(
+            out.append(
                 Anomaly(
                     "warning",
                     "story-without-file",
@@ -126,7 +129,7 @@ def check_story_ids(inv: Inventory, epic: EpicInventory, present: set[str], proj
         # The app removes a soft-deleted story from storyIds on purpose (data model §5),
         # so only live stories missing from it are worth a warning.
         if sid not in seen and not epic.stories[sid].deleted:
-            inv.anomalies.append(
+            out.append(
                 Anomaly(
                     "warning",
                     "story-not-in-storyIds",

@@ -7,6 +7,7 @@ folder or backup: it reads the KV (when one is given) and changes nothing anywhe
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -24,6 +25,8 @@ from pmkv.migrate.plan import Plan, build_plan, read_current
 from pmkv.migrate.report import render_markdown
 from pmkv.migrate.result import MigrateResult
 from pmkv.migrate.sink import DEFAULT_BATCH, KvSink, RecordingSink, Sink
+from pmkv.migrate.storyrun import CHUNK, StoryRunner
+from pmkv.migrate.storywork import WorkSpec
 from pmkv.migrate.verify import verify
 from pmkv.store.keyspace import Keyspace
 
@@ -43,6 +46,9 @@ class MigrateOptions:
     # asked with the plan before anything is written; False aborts (nothing written)
     confirm: Callable[[Plan], bool] | None = None
     verify: bool = True
+    # story worker processes (None: one per CPU, none on one CPU; 0: all on a thread)
+    workers: int | None = None
+    story_chunk: int = CHUNK
 
 
 def migrate(
@@ -67,14 +73,32 @@ def migrate(
         lap("backup")
     selected = sorted(set(options.projects)) if options.projects else None
     run: list[tuple[runs.RunMeta, Journal]] = []  # created with the first write
+    run_lock = threading.Lock()  # the writer thread and the story runner both open it
+
+    def open_run(store: KvStore) -> tuple[runs.RunMeta, Journal]:
+        with run_lock:
+            if not run:
+                meta = runs.RunMeta(
+                    runs.new_run_id(), str(options.pm_dir.resolve()), store.url, selected
+                )
+                journal = Journal(runs.write_meta(options.home, meta) / runs.JOURNAL_FILE)
+                run.append((meta, journal))
+            return run[0]
 
     def make_sink() -> Sink:
         if options.dry_run or store is None:
             return RecordingSink()
-        meta = runs.RunMeta(runs.new_run_id(), str(options.pm_dir.resolve()), store.url, selected)
-        journal = Journal(runs.write_meta(options.home, meta) / runs.JOURNAL_FILE)
-        run.append((meta, journal))
-        return KvSink(store, journal)
+        return KvSink(store, open_run(store)[1])
+
+    def story_spec() -> WorkSpec:
+        if store is None:
+            return WorkSpec(None, "", 0, None, options.force, options.batch_size)
+        folder = None
+        if not options.dry_run:
+            folder = runs.run_dir(options.home, open_run(store)[0].run_id)
+        return WorkSpec(
+            store.url, store.token, store.retries, folder, options.force, options.batch_size
+        )
 
     writer = ChunkWriter(
         store,
@@ -84,8 +108,20 @@ def migrate(
         batch_size=options.batch_size,
         progress=progress,
     )
-    # Stream (write while reading) unless forced overwrites must be confirmed first.
+    # Stream (write while reading) unless forced overwrites must be confirmed first:
+    # then the stories are read here, planned with the rest, and written after the yes.
     stream = not (options.force and options.confirm is not None and not options.dry_run)
+    stories = (
+        StoryRunner(
+            story_spec,
+            store,
+            workers=options.workers,
+            chunk=options.story_chunk,
+            on_outcome=writer.stories_done,
+        )
+        if stream
+        else None
+    )
     try:
         inv = discover(
             options.pm_dir,
@@ -93,12 +129,16 @@ def migrate(
             keyspace=ks,
             progress=progress,
             on_records=writer.records_ready if stream else None,
+            stories=stories,
         )
+        if stories is not None:
+            stories.close()
         lap("discover")
         pl_key = ks.projects_list()
         current_pl = store.get_many([pl_key])[0] if store and inv.selected else None
         values = expected_values(inv, ks, current_pl)
-        rest = {k: v for k, v in values.items() if k not in writer.submitted}
+        done = writer.submitted.keys() | writer.story_keys
+        rest = {k: values[k] for k in values if k not in done}
         record_keys = {r.key for r in inv.records()}
         list_keys = {k for k in rest if k not in record_keys}
         if not stream:
@@ -115,6 +155,8 @@ def migrate(
         writer.submit(rest, inv.skipped, list_keys, known)
         plan, stats = writer.finish()
     except BaseException:
+        if stories is not None:
+            stories.close(cancel=True)
         writer.finish_quietly()
         for meta, journal in run:  # the journal is complete up to the failure: rollback works
             journal.close()
@@ -135,7 +177,7 @@ def migrate(
             inv,
             ks,
             expected=values,
-            digests=writer.digests,
+            digests=writer.all_digests(),
             verified=writer.verified,
             progress=progress,
         )

@@ -51,6 +51,14 @@ def run_dir(home: Path, run_id: str) -> Path:
     return runs_root(home) / run_id
 
 
+def journal_files(folder: Path) -> list[Path]:
+    """A run's undo journals: this process's, then one per story worker (the workers
+    journal their own keys, so no key is in two files)."""
+    main = folder / JOURNAL_FILE
+    workers = sorted(folder.glob("journal-*.jsonl"))
+    return ([main] if main.is_file() else []) + workers
+
+
 def write_meta(home: Path, meta: RunMeta) -> Path:
     """Write ``run.json`` atomically (temp file + rename) so a crash never leaves half of it."""
     folder = run_dir(home, meta.run_id)

@@ -12,7 +12,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -92,7 +92,7 @@ def verify(
     inv: Inventory,
     ks: Keyspace,
     *,
-    expected: dict[str, str] | None = None,
+    expected: Mapping[str, str] | None = None,
     digests: dict[str, str] | None = None,
     verified: set[str] | None = None,
     sample: int | None = None,

@@ -1,0 +1,157 @@
+"""One chunk of story files, start to finish: read, check, plan, journal, write.
+
+Stories are nearly all of a tree. During a migration, discovery only lists their files
+and hands them over in chunks; a :class:`StoryWorker` reads each chunk, plans it against
+the KV (the same :func:`~pmkv.migrate.plan.build_plan` as every other key), and hands the
+plan to the same sinks: a dry run records, a real run journals the previous values
+(fsync'ed, in this worker's own journal file of the run) and then writes, with the
+engine's read-back of every value in the same request.
+
+A worker runs in a process of its own when the tree is big enough to pay for one (see
+:mod:`pmkv.migrate.storyrun`), else on a thread of the migrating process: the same code.
+Only small results travel back -- per story its problems and digest, the plan entries,
+the keys proven at write time -- never the texts. (Two earlier designs parsed in helper
+processes and sent the texts back; pickling them cost more than the parallel parsing
+saved. Writing from the worker itself is what pays.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import NamedTuple
+
+from pmkv.migrate.journal import Journal
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.plan import PlanEntry, build_plan, read_current
+from pmkv.migrate.sink import KvSink, RecordingSink, Sink, WriteStats, apply_plan
+from pmkv.migrate.storyload import Problem, StoryJob, load_story
+
+JOURNAL_PREFIX = "journal"  # each worker journals to journal-<name>.jsonl in the run folder
+
+
+@dataclass(frozen=True)
+class WorkSpec:
+    """What a worker needs to know about the run (it crosses to worker processes)."""
+
+    url: str | None  # None: no store at all (a dry run against nothing)
+    token: str
+    retries: int
+    run_folder: Path | None  # None: a dry run (nothing is journalled or written)
+    force: bool
+    batch_size: int
+    name: str = "stories"  # this worker's journal is journal-<name>.jsonl
+
+    @property
+    def journal(self) -> Path | None:
+        if self.run_folder is None:
+            return None
+        return self.run_folder / f"{JOURNAL_PREFIX}-{self.name}.jsonl"
+
+
+class StoryResult(NamedTuple):
+    """What the main process keeps of one story file (never its text)."""
+
+    valid: bool  # written (or planned) under its key; False: see problems
+    problems: tuple[Problem, ...]
+    sha1: str  # of the text to store: the verify compares with it engine-side
+    deleted: bool
+
+
+class ChunkOutcome(NamedTuple):
+    stories: list[StoryResult]  # one per job, in the order given
+    entries: list[PlanEntry]  # the plan of the chunk's valid stories
+    verified: list[str]  # keys the engine read back identical in the writing request
+    written: int
+    batches: int
+
+
+class StoryWorker:
+    """Loads, plans and writes chunks of stories; one journal file per worker."""
+
+    def __init__(self, spec: WorkSpec, store: KvStore | None = None) -> None:
+        self.spec = spec
+        self._own_store = store is None and spec.url is not None
+        if store is None and spec.url is not None:
+            store = KvStore(spec.url, spec.token, retries=spec.retries)
+        self.store = store
+        self._journal: Journal | None = None
+
+    def run(self, jobs: list[StoryJob]) -> ChunkOutcome:
+        values: dict[str, str] = {}
+        sha1s: dict[str, str] = {}
+        sha256s: dict[str, str] = {}
+        results: list[StoryResult] = []
+        for job in jobs:
+            text, problems, sha1, sha256, deleted = load_story(job)
+            if text is not None:
+                values[job.key] = text.decode("utf-8")
+                sha1s[job.key] = sha1
+                sha256s[job.key] = sha256
+            results.append(StoryResult(text is not None, problems, sha1, deleted))
+        before, ledger = read_current(self.store, values, sha1s)
+        plan = build_plan(
+            values,
+            before,
+            ledger,
+            {},
+            list_keys=set(),
+            force=self.spec.force,
+            sha256s=sha256s,
+        )
+        plan.sha1s = sha1s
+        sink = self._sink() if plan.to_write() else None
+        stats = (
+            apply_plan(plan, sink, batch_size=self.spec.batch_size)
+            if sink is not None
+            else WriteStats(0, 0, 0.0)
+        )
+        verified = [k for k in plan.to_write() if k in sink.verified] if sink else []
+        return ChunkOutcome(results, plan.entries, verified, stats.written, stats.batches)
+
+    def _sink(self) -> Sink:
+        path = self.spec.journal
+        if path is None or self.store is None:
+            return RecordingSink()
+        if self._journal is None:
+            self._journal = Journal(path)
+        return KvSink(self.store, self._journal)
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+        if self._own_store and self.store is not None:
+            self.store.close()
+
+
+# --- in a worker process ---------------------------------------------------------------
+
+_WORKER: StoryWorker | None = None
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when its parent goes (the migration was killed):
+    a worker must not write on for a run that no longer exists."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def start_worker(spec: WorkSpec) -> None:
+    """Pool initializer: this process's worker, journalling to its own file."""
+    global _WORKER
+    _die_with_parent()
+    _WORKER = StoryWorker(replace(spec, name=f"w{os.getpid()}"))
+
+
+def run_chunk(jobs: list[StoryJob]) -> ChunkOutcome:
+    """Pool task: one chunk, with this process's worker."""
+    if _WORKER is None:
+        raise RuntimeError("run_chunk called outside a story worker process")
+    return _WORKER.run(jobs)

@@ -16,9 +16,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pmkv.migrate.inventory import EpicInventory, Record
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.lists import json_list, story_order
-from pmkv.migrate.plan import Plan, build_plan, read_current
+from pmkv.migrate.plan import Plan, PlanEntry, build_plan, read_current
 from pmkv.migrate.sink import Sink, WriteStats, apply_plan
-from pmkv.migrate.storywork import ChunkOutcome
+from pmkv.migrate.storywork import CODE_ACTIONS, ChunkOutcome
 from pmkv.store.codec import to_js_json
 from pmkv.store.keyspace import Keyspace
 
@@ -79,16 +79,24 @@ class ChunkWriter:
         if len(values) >= self._batch_size:
             self._flush()
 
-    def stories_done(self, outcome: ChunkOutcome) -> None:
-        """A story worker's chunk: its plan, digests and the keys it proved."""
-        keys = [entry.key for entry in outcome.entries]
-        self.story_plans.append(Plan(outcome.entries, {}, {}, {}, self._force))
+    def stories_done(self, keys: list[str], outcome: ChunkOutcome) -> None:
+        """A story worker's chunk (``keys``: of its valid stories, in the outcome's order):
+        its plan, the keys it proved, the digests of the others."""
+        force = self._force
+        reasons = outcome.reasons
+        entries = []
+        for v, (key, code) in enumerate(zip(keys, outcome.actions, strict=True)):
+            action = CODE_ACTIONS[code]
+            write = action in ("create", "update") or (action == "conflict" and force)
+            entries.append(PlanEntry(key, action, write, reasons.get(v, "")))
+        self.story_plans.append(Plan(entries, {}, {}, {}, force))
         self.story_keys.update(keys)
-        self.story_verified.update(outcome.verified)
+        self.story_verified.update(
+            k for k, flag in zip(keys, outcome.proven, strict=True) if flag == "1"
+        )
+        self.story_digests.update((keys[v], sha1) for v, sha1 in outcome.sha1s.items())
         self.stories_written += outcome.written
         self.story_batches += outcome.batches
-        valid = (r for r in outcome.stories if r.valid)
-        self.story_digests.update(zip(keys, (r.sha1 for r in valid), strict=True))
         if self._progress:
             self._progress("write", self.total_written, len(self.submitted) + len(self.story_keys))
 

@@ -22,7 +22,7 @@ from pmkv.migrate.inventory import (
     ProjectInventory,
     Record,
 )
-from pmkv.migrate.storyload import Problem, StoryJob, load_story
+from pmkv.migrate.storyload import EpicFiles, Problem, load_story
 from pmkv.store import records
 from pmkv.store.codec import JsonValue
 from pmkv.store.codec_fast import load_js
@@ -180,14 +180,14 @@ def discover(
     return inv
 
 
-def _load_stories(walker: Walker, epic: EpicInventory, jobs: list[StoryJob]) -> None:
+def _load_stories(walker: Walker, epic: EpicInventory, files: EpicFiles) -> None:
     """Load an epic's story files here, keeping their texts (discovery without a runner)."""
     stories: list[StoryTake] = []
-    for job in jobs:
+    for job in files.jobs():
         text, problems, sha1, sha256, deleted = load_story(job)
         valid = text is not None
         stories.append((valid, problems, sha1, sha256, deleted, text.decode() if text else None))
-    walker.inv.anomalies.extend(take_stories(walker, epic, jobs, stories))
+    walker.inv.anomalies.extend(take_stories(walker, epic, files, stories))
 
 
 # (valid, problems, sha1, sha256, deleted, text): one story file as read here or by a worker
@@ -195,35 +195,47 @@ StoryTake = tuple[bool, tuple[Problem, ...], str, str, bool, str | None]
 
 
 def take_stories(
-    walker: Walker, epic: EpicInventory, jobs: list[StoryJob], stories: Iterable[StoryTake]
+    walker: Walker, epic: EpicInventory, files: EpicFiles, stories: Iterable[StoryTake]
 ) -> list[Anomaly]:
     """Record an epic's read story files and compare them with its storyIds; returns the
     anomalies found (the caller puts them in their place in the walk's list)."""
     inv = walker.inv
     found: list[Anomaly] = []
-    for job, (valid, problems, sha1, sha256, deleted, text) in zip(jobs, stories, strict=True):
-        for problem in problems:
-            found.append(
+    _folder, rel_base, prefix, project, epic_name, names = files
+    for name, (valid, problems, sha1, sha256, deleted, text) in zip(names, stories, strict=True):
+        sid = name[:-5]
+        if problems:
+            rel = rel_base + name
+            found.extend(
                 Anomaly(
                     "error",
                     problem.code,
-                    job.rel,
+                    rel,
                     problem.reason,
                     problem.hint,
                     field=problem.field,
-                    project=job.project,
+                    project=project,
                 )
+                for problem in problems
             )
         if not valid:
-            inv.skipped[job.key] = job.rel
+            inv.skipped[prefix + sid] = rel_base + name
             continue
-        epic.stories[job.sid] = Record(
-            "story", job.key, job.rel, None, text, job.project, job.epic, sha1, sha256, deleted
+        epic.stories[sid] = Record(
+            "story",
+            prefix + sid,
+            rel_base + name,
+            None,
+            text,
+            project,
+            epic_name,
+            sha1,
+            sha256,
+            deleted,
         )
-    inv.files_read += len(jobs)
-    walker.stories_read += len(jobs)
-    project = jobs[0].project if jobs else ""
-    rules.check_story_ids(found, epic, {job.sid for job in jobs}, project)
+    inv.files_read += len(names)
+    walker.stories_read += len(names)
+    rules.check_story_ids(found, epic, {name[:-5] for name in names}, project)
     if walker.progress:
         walker.progress("discover", walker.stories_read, 0)
     return found
@@ -379,16 +391,12 @@ def _epic(walker: Walker, proj: ProjectInventory, folder: Path) -> EpicInventory
     epic.record = walker.load(epic_file, "epic", walker.ks.epic(p, name), p, name)
     if epic.record is None or proj.record is None:
         return epic
-    base, rel_base = str(folder), f"{p}/{name}/"
-    jobs: list[StoryJob] = []
-    for file_name in story_names:
-        sid = file_name[: -len(".json")]
-        key = walker.ks.story(p, name, sid)
-        job = StoryJob(f"{base}/{file_name}", rel_base + file_name, key, sid, p, name)
-        jobs.append(job)
+    files = EpicFiles(
+        str(folder), f"{p}/{name}/", walker.ks.story_prefix(p, name), p, name, story_names
+    )
     if walker.feed is not None:  # a migration: read and written by story workers
-        walker.feed.add(epic, jobs)
+        walker.feed.add(epic, files)
         return epic
-    _load_stories(walker, epic, jobs)
+    _load_stories(walker, epic, files)
     walker.ready([epic.record, *epic.stories.values()], epic)
     return epic

@@ -35,6 +35,10 @@ class SourceChanged(MigrateError):
     """A source file changed (became invalid) while a migration was reading it."""
 
 
+class WorkerFailed(MigrateError):
+    """A story worker process died (killed, out of memory) or could not start."""
+
+
 class BackupError(MigrateError):
     """A backup could not be created, found, or restored (e.g. a checksum mismatch)."""
 

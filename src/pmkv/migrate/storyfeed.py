@@ -2,9 +2,9 @@
 
 While the walk goes on, each epic's story files join the chunk being gathered; a full
 chunk goes to the :class:`~pmkv.migrate.storyrun.StoryRunner`. As chunks come back (in
-the order they were sent) their epics are settled exactly as an inline read would
-settle them -- records, anomalies, the storyIds checks -- and handed on as ready, after
-their stories were written: a list key is never written before the records it lists.
+the order they were sent) their epics are settled exactly as an inline read settles
+them -- records, anomalies, the storyIds checks -- and handed on as ready, after their
+stories were written: a list key is never written before the records it lists.
 
 Anomalies stay in walk order: an epic's findings go where the walk was when it reached
 the epic, however late its chunk comes back.
@@ -14,21 +14,20 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import Future
-from itertools import islice
 from typing import TYPE_CHECKING, NamedTuple
 
 from pmkv.migrate.inventory import Anomaly, EpicInventory
-from pmkv.migrate.storyload import StoryJob
+from pmkv.migrate.storyload import EpicFiles
 from pmkv.migrate.storywork import ChunkOutcome
 
 if TYPE_CHECKING:
-    from pmkv.migrate.discover import Walker
+    from pmkv.migrate.discover import StoryTake, Walker
     from pmkv.migrate.storyrun import StoryRunner
 
 
 class _Epic(NamedTuple):
     epic: EpicInventory
-    jobs: list[StoryJob]
+    files: EpicFiles
     slot: int  # how many anomalies the walk had found when it reached this epic
 
 
@@ -41,10 +40,10 @@ class StoryFeed:
         self._inflight: deque[tuple[Future[ChunkOutcome], list[_Epic]]] = deque()
         self._found: list[tuple[int, list[Anomaly]]] = []
 
-    def add(self, epic: EpicInventory, jobs: list[StoryJob]) -> None:
+    def add(self, epic: EpicInventory, files: EpicFiles) -> None:
         """One epic (with a valid epic.json) and its story files, walked."""
-        self._gathering.append(_Epic(epic, jobs, len(self.walker.inv.anomalies)))
-        self._gathered += len(jobs)
+        self._gathering.append(_Epic(epic, files, len(self.walker.inv.anomalies)))
+        self._gathered += len(files.names)
         if self._gathered >= self.runner.chunk:
             self._send()
         self._settle(wait=False)
@@ -52,30 +51,41 @@ class StoryFeed:
     def _send(self) -> None:
         if not self._gathering:
             return
-        jobs = [job for item in self._gathering for job in item.jobs]
-        if jobs:
-            future = self.runner.submit(jobs)
+        if self._gathered:
+            future = self.runner.submit([item.files for item in self._gathering])
         else:  # only epics without story files: nothing to read
             future = Future()
-            future.set_result(ChunkOutcome([], [], [], 0, 0))
+            future.set_result(ChunkOutcome.empty())
         self._inflight.append((future, self._gathering))
         self._gathering, self._gathered = [], 0
 
     def _settle(self, *, wait: bool) -> None:
-        from pmkv.migrate.discover import take_stories
-
         while self._inflight and (wait or self._inflight[0][0].done()):
             future, epics = self._inflight.popleft()
-            outcome = self.runner.take(future)
-            results = iter(outcome.stories)
-            for epic, jobs, slot in epics:
-                taken = [
-                    (r.valid, r.problems, r.sha1, "", r.deleted, None)
-                    for r in islice(results, len(jobs))
-                ]
-                self._found.append((slot, take_stories(self.walker, epic, jobs, taken)))
-                assert epic.record is not None
-                self.walker.ready([epic.record, *epic.stories.values()], epic)
+            self._take(self.runner.take(future), epics)
+
+    def _take(self, outcome: ChunkOutcome, epics: list[_Epic]) -> None:
+        from pmkv.migrate.discover import take_stories
+
+        problems, deleted, sha1s = outcome.problems, outcome.deleted, outcome.sha1s
+        keys: list[str] = []  # of the valid stories, in order: what the outcome is about
+        i = 0
+        for epic, files, slot in epics:
+            taken: list[StoryTake] = []
+            for name in files.names:
+                found = problems.get(i, ())
+                if found:
+                    taken.append((False, found, "", "", False, None))
+                else:
+                    taken.append((True, (), sha1s.get(len(keys), ""), "", i in deleted, None))
+                    keys.append(files.key_prefix + name[:-5])
+                i += 1
+            self._found.append((slot, take_stories(self.walker, epic, files, taken)))
+        if self.runner.on_outcome is not None:
+            self.runner.on_outcome(keys, outcome)
+        for epic, _files, _slot in epics:
+            assert epic.record is not None
+            self.walker.ready([epic.record, *epic.stories.values()], epic)
 
     def finish(self) -> None:
         """Send the last chunk, settle every epic, put their anomalies in walk order."""

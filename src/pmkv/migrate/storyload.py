@@ -31,6 +31,25 @@ class StoryJob(NamedTuple):
     epic: str
 
 
+class EpicFiles(NamedTuple):
+    """An epic folder's story files, as discovery hands them over (one tuple per epic,
+    not one per story: what crosses to a worker process stays small)."""
+
+    folder: str  # absolute
+    rel: str  # the folder relative to pm/, with a trailing slash
+    key_prefix: str  # a story's key is this + its file name without .json
+    project: str
+    epic: str
+    names: list[str]  # story file names, sorted
+
+    def jobs(self) -> list[StoryJob]:
+        folder, rel, prefix, project, epic = self[:5]
+        return [
+            StoryJob(f"{folder}/{name}", rel + name, prefix + name[:-5], name[:-5], project, epic)
+            for name in self.names
+        ]
+
+
 class Problem(NamedTuple):
     code: str
     reason: str

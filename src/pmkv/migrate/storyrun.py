@@ -18,9 +18,11 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
+from pmkv.migrate.errors import WorkerFailed
 from pmkv.migrate.kv import KvStore
-from pmkv.migrate.storyload import StoryJob
+from pmkv.migrate.storyload import EpicFiles
 from pmkv.migrate.storywork import ChunkOutcome, StoryWorker, WorkSpec, run_chunk, start_worker
 
 CHUNK = 1000  # stories per chunk: one plan read and one journalled write request each
@@ -38,7 +40,8 @@ def default_workers() -> int:
 
 
 class StoryRunner:
-    """Submits chunks of story jobs; :meth:`take` gives their outcomes in order."""
+    """Runs chunks of story files; ``on_outcome(keys, outcome)`` is for the caller that
+    takes the outcomes (with the keys of the chunk's valid stories, in order)."""
 
     def __init__(
         self,
@@ -47,7 +50,7 @@ class StoryRunner:
         *,
         workers: int | None = None,
         chunk: int = CHUNK,
-        on_outcome: Callable[[ChunkOutcome], None] | None = None,
+        on_outcome: Callable[[list[str], ChunkOutcome], None] | None = None,
     ) -> None:
         self._spec_factory = spec
         self._spec: WorkSpec | None = None
@@ -65,7 +68,7 @@ class StoryRunner:
             self._spec = self._spec_factory()
         return self._spec
 
-    def _executor(self) -> tuple[Executor, Callable[[list[StoryJob]], ChunkOutcome]]:
+    def _executor(self) -> tuple[Executor, Callable[[list[EpicFiles]], ChunkOutcome]]:
         if self.submitted == 0 or self.workers == 0:
             if self._thread is None:
                 self._local = StoryWorker(self._work_spec(), self._store)
@@ -83,19 +86,24 @@ class StoryRunner:
             )
         return self._pool, run_chunk
 
-    def submit(self, jobs: list[StoryJob]) -> Future[ChunkOutcome]:
-        """Queue one chunk (its outcome: :meth:`take`)."""
+    def submit(self, epics: list[EpicFiles]) -> Future[ChunkOutcome]:
+        """Queue one chunk: the story files of ``epics``."""
         executor, task = self._executor()
-        future = executor.submit(task, jobs)
+        future = executor.submit(task, epics)
         self.submitted += 1
         return future
 
     def take(self, future: Future[ChunkOutcome]) -> ChunkOutcome:
-        """The outcome of ``future`` (waiting for it); tells ``on_outcome`` first."""
-        outcome = future.result()
-        if self.on_outcome is not None:
-            self.on_outcome(outcome)
-        return outcome
+        """The outcome of ``future``, waiting for it; a worker process that died (killed,
+        out of memory, could not start) fails the migration with a clear error."""
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            raise WorkerFailed(
+                f"a story worker process stopped unexpectedly: {exc}",
+                hint="re-run `pmkv migrate` (it resumes; add --workers 0 to read and write"
+                " every story in this process)",
+            ) from exc
 
     def close(self, *, cancel: bool = False) -> None:
         """Stop the thread and the workers (after their running chunks end)."""

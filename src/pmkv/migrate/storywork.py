@@ -9,10 +9,11 @@ engine's read-back of every value in the same request.
 
 A worker runs in a process of its own when the tree is big enough to pay for one (see
 :mod:`pmkv.migrate.storyrun`), else on a thread of the migrating process: the same code.
-Only small results travel back -- per story its problems and digest, the plan entries,
-the keys proven at write time -- never the texts. (Two earlier designs parsed in helper
-processes and sent the texts back; pickling them cost more than the parallel parsing
-saved. Writing from the worker itself is what pays.)
+Only small results travel back, by position -- a character per story for its plan
+action and one for its write-time proof, problems and digests where needed -- never
+the texts or even the keys (the main process knows them from the file names). Two
+earlier designs parsed in helper processes and sent the texts back; pickling them cost
+more than the parallel parsing saved. Writing from the worker itself is what pays.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from typing import NamedTuple
 
 from pmkv.migrate.journal import Journal
 from pmkv.migrate.kv import KvStore
-from pmkv.migrate.plan import PlanEntry, build_plan, read_current
+from pmkv.migrate.plan import Action, build_plan, read_current
 from pmkv.migrate.sink import KvSink, RecordingSink, Sink, WriteStats, apply_plan
-from pmkv.migrate.storyload import Problem, StoryJob, load_story
+from pmkv.migrate.storyload import EpicFiles, Problem, load_story
 
 JOURNAL_PREFIX = "journal"  # each worker journals to journal-<name>.jsonl in the run folder
 
@@ -54,21 +55,30 @@ class WorkSpec:
         return self.run_folder / f"{JOURNAL_PREFIX}-{self.name}.jsonl"
 
 
-class StoryResult(NamedTuple):
-    """What the main process keeps of one story file (never its text)."""
-
-    valid: bool  # written (or planned) under its key; False: see problems
-    problems: tuple[Problem, ...]
-    sha1: str  # of the text to store: the verify compares with it engine-side
-    deleted: bool
+# one character per planned story in a ChunkOutcome (a string pickles as one object)
+ACTION_CODES: dict[Action, str] = {"create": "c", "update": "u", "unchanged": "=", "conflict": "x"}
+CODE_ACTIONS: dict[str, Action] = {code: action for action, code in ACTION_CODES.items()}
 
 
 class ChunkOutcome(NamedTuple):
-    stories: list[StoryResult]  # one per job, in the order given
-    entries: list[PlanEntry]  # the plan of the chunk's valid stories
-    verified: list[str]  # keys the engine read back identical in the writing request
+    """What comes back of a chunk: small, by position, never a text.
+
+    Stories are numbered in the order of the chunk's files (``i``); the valid ones, which
+    the plan covers, in that order among themselves (``v``).
+    """
+
+    problems: dict[int, tuple[Problem, ...]]  # i -> why the file is not migrated
+    deleted: frozenset[int]  # i of soft-deleted stories
+    actions: str  # per v: ACTION_CODES
+    reasons: dict[int, str]  # v -> the plan's reason, where it gives one
+    proven: str  # per v: "1" the engine read back the written value identical, else "0"
+    sha1s: dict[int, str]  # v -> sha1 of the text, for stories not proven (the verify's)
     written: int
     batches: int
+
+    @staticmethod
+    def empty() -> ChunkOutcome:
+        return ChunkOutcome({}, frozenset(), "", {}, "", {}, 0, 0)
 
 
 class StoryWorker:
@@ -82,18 +92,23 @@ class StoryWorker:
         self.store = store
         self._journal: Journal | None = None
 
-    def run(self, jobs: list[StoryJob]) -> ChunkOutcome:
+    def run(self, epics: list[EpicFiles]) -> ChunkOutcome:
         values: dict[str, str] = {}
         sha1s: dict[str, str] = {}
         sha256s: dict[str, str] = {}
-        results: list[StoryResult] = []
-        for job in jobs:
-            text, problems, sha1, sha256, deleted = load_story(job)
-            if text is not None:
-                values[job.key] = text.decode("utf-8")
-                sha1s[job.key] = sha1
-                sha256s[job.key] = sha256
-            results.append(StoryResult(text is not None, problems, sha1, deleted))
+        problems: dict[int, tuple[Problem, ...]] = {}
+        deleted: set[int] = set()
+        jobs = [job for files in epics for job in files.jobs()]
+        for i, job in enumerate(jobs):
+            text, found, sha1, sha256, is_deleted = load_story(job)
+            if text is None:
+                problems[i] = found
+                continue
+            values[job.key] = text.decode("utf-8")
+            sha1s[job.key] = sha1
+            sha256s[job.key] = sha256
+            if is_deleted:
+                deleted.add(i)
         before, ledger = read_current(self.store, values, sha1s)
         plan = build_plan(
             values,
@@ -111,8 +126,18 @@ class StoryWorker:
             if sink is not None
             else WriteStats(0, 0, 0.0)
         )
-        verified = [k for k in plan.to_write() if k in sink.verified] if sink else []
-        return ChunkOutcome(results, plan.entries, verified, stats.written, stats.batches)
+        proven = sink.verified if sink is not None else set()
+        flags = "".join("1" if key in proven else "0" for key in values)
+        return ChunkOutcome(
+            problems,
+            frozenset(deleted),
+            "".join(ACTION_CODES[e.action] for e in plan.entries),
+            {v: e.reason for v, e in enumerate(plan.entries) if e.reason},
+            flags,
+            {v: sha1s[key] for v, key in enumerate(values) if flags[v] == "0"},
+            stats.written,
+            stats.batches,
+        )
 
     def _sink(self) -> Sink:
         path = self.spec.journal
@@ -150,8 +175,8 @@ def start_worker(spec: WorkSpec) -> None:
     _WORKER = StoryWorker(replace(spec, name=f"w{os.getpid()}"))
 
 
-def run_chunk(jobs: list[StoryJob]) -> ChunkOutcome:
+def run_chunk(epics: list[EpicFiles]) -> ChunkOutcome:
     """Pool task: one chunk, with this process's worker."""
     if _WORKER is None:
         raise RuntimeError("run_chunk called outside a story worker process")
-    return _WORKER.run(jobs)
+    return _WORKER.run(epics)

@@ -121,6 +121,10 @@ class Keyspace:
             return f"pm:story:{project}:{epic}:{story}"
         return f"pm:project:{project}:epic:{epic}:story:{story}"
 
+    def story_prefix(self, project: str, epic: str) -> str:
+        """What every story key of an epic starts with: the key is this + the story id."""
+        return self.story(project, epic, "")
+
     def project_patterns(self, project: str) -> list[str]:
         p = glob_escape(project)
         if self.is_legacy:

@@ -1,0 +1,260 @@
+"""Story workers: chunks of story files read, planned, journalled and written by a
+worker (on a thread or in a process pool) give exactly what an all-in-one run gives."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+
+from pmkv.errors import ExitCode
+from pmkv.migrate.discover import discover
+from pmkv.migrate.errors import SourceChanged
+from pmkv.migrate.journal import read_journal
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.lists import ExpectedValues, expected_values
+from pmkv.migrate.result import MigrateResult
+from pmkv.migrate.rollback import rollback
+from pmkv.migrate.runner import MigrateOptions, migrate
+from pmkv.migrate.runs import JOURNAL_FILE, journal_files, run_dir
+from pmkv.migrate.storyload import EpicFiles
+from pmkv.migrate.storywork import StoryWorker, WorkSpec
+from pmkv.store import records
+from pmkv.store.codec import parse_json, to_js_json
+from pmkv.store.keyspace import Keyspace
+from tests.migrate.conftest import snapshot, story, write_json
+from tests.migrate.test_rollback import seed_existing
+from tests.support.gateway import RunningGateway
+
+KS = Keyspace.production()
+P = "healthcare-platform"
+RCM = "revenue-cycle-management"
+
+
+def pooled(pm: Path, home: Path, chunk: int = 7, **kw: object) -> MigrateOptions:
+    """Small chunks, so the first goes to the thread and the others to the pool."""
+    return MigrateOptions(pm_dir=pm, home=home, workers=2, story_chunk=chunk, **kw)  # type: ignore[arg-type]
+
+
+def inline(pm: Path, home: Path, **kw: object) -> MigrateOptions:
+    return MigrateOptions(pm_dir=pm, home=home, workers=0, **kw)  # type: ignore[arg-type]
+
+
+def plan_rows(result: MigrateResult) -> list[tuple[str, str, bool]]:
+    return sorted((e.key, e.action, e.write) for e in result.plan.entries)
+
+
+def anomalies(result: MigrateResult) -> list[dict[str, str | None]]:
+    return [a.as_dict() for a in result.inventory.anomalies]
+
+
+def written(result: MigrateResult) -> list[str]:
+    return [e.key for e in result.plan.entries if e.write]
+
+
+def restore(client: redis.Redis, state: dict[bytes, object]) -> None:
+    """Put the engine back to a :func:`snapshot` (strings and hashes: all a run writes)."""
+    client.flushall()
+    for key, value in state.items():
+        if isinstance(value, bytes):
+            client.set(key, value)
+        else:
+            assert isinstance(value, dict), f"cannot restore {key!r}"
+            client.hset(key, mapping=value)
+
+
+def story_files(pm: Path, project: str, epic: str) -> EpicFiles:
+    """An epic's story files as discovery hands them to a worker."""
+    folder = pm / project / epic
+    names = sorted(p.name for p in folder.iterdir() if records.is_story_file(p.name))
+    return EpicFiles(
+        str(folder), f"{project}/{epic}/", KS.story_prefix(project, epic), project, epic, names
+    )
+
+
+def test_pool_and_thread_migrate_the_fixture_identically(
+    pm_copy: Path, tmp_path: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    pool = migrate(store, pooled(pm_copy, tmp_path / "home-pool"))
+    pool_state = snapshot(clean_engine)
+    clean_engine.flushall()
+    thread = migrate(store, inline(pm_copy, tmp_path / "home-thread"))
+    assert pool.exit_code == thread.exit_code == ExitCode.OK
+    assert snapshot(clean_engine) == pool_state
+    assert len(pool_state) > 1  # the records and the ledger
+    assert plan_rows(pool) == plan_rows(thread)
+    assert anomalies(pool) == anomalies(thread)
+    assert pool.inventory.story_count() == thread.inventory.story_count() > 7
+    for result in (pool, thread):
+        assert result.verify is not None
+        assert result.verify.ok
+        assert result.verify.proven_at_write == len(written(result)) == result.write.written
+    # the pool really ran: a story worker process journalled its own chunk
+    assert pool.run_id is not None
+    folder = run_dir(tmp_path / "home-pool", pool.run_id)
+    assert any(p.name.startswith("journal-w") for p in journal_files(folder))
+
+
+def test_pool_and_thread_report_the_adversarial_tree_identically(
+    adversarial: Path, tmp_path: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    pool = migrate(store, pooled(adversarial, tmp_path / "home-pool", chunk=3))
+    pool_state = snapshot(clean_engine)
+    clean_engine.flushall()
+    thread = migrate(store, inline(adversarial, tmp_path / "home-thread"))
+    assert pool.exit_code == thread.exit_code == ExitCode.INVALID_SOURCE
+    assert anomalies(pool) == anomalies(thread)  # same findings, same (walk) order
+    codes = {a.code for a in pool.inventory.anomalies}
+    assert {"invalid-json", "invalid-record", "id-mismatch"} <= codes
+    assert snapshot(clean_engine) == pool_state
+    assert plan_rows(pool) == plan_rows(thread)
+    assert pool.inventory.skipped == thread.inventory.skipped
+    for key in pool.inventory.skipped:
+        assert clean_engine.get(key) is None
+
+
+def test_pool_and_thread_agree_on_updates_conflicts_and_deleted_stories(
+    pm_copy: Path, tmp_path: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    migrate(store, inline(pm_copy, tmp_path / "home-first"))
+    # chunks of 3: test-epic and zsdzsd (2 + 4 stories) share the last chunk, in the pool
+    zsdzsd = pm_copy / P / "zsdzsd"
+    changed = parse_json((zsdzsd / "F-ZSDZSD-002.json").read_bytes())
+    assert isinstance(changed, dict)
+    write_json(zsdzsd / "F-ZSDZSD-002.json", {**changed, "title": "changed on disk ✓"})
+    write_json(zsdzsd / "F-ZSDZSD-098.json", story("F-ZSDZSD-098", "zsdzsd"))  # not listed
+    write_json(zsdzsd / "F-ZSDZSD-099.json", story("F-ZSDZSD-099", "zsdzsd", deleted=True))
+    conflict = KS.story(P, "test-epic", "F-TESEPI-002")
+    clean_engine.set(conflict, '{"id":"F-TESEPI-002","title":"edited in the app"}')
+    start = snapshot(clean_engine)
+    pool = migrate(store, pooled(pm_copy, tmp_path / "home-pool", chunk=3))
+    pool_state = snapshot(clean_engine)
+    restore(clean_engine, start)
+    assert snapshot(clean_engine) == start
+    thread = migrate(store, inline(pm_copy, tmp_path / "home-thread"))
+    assert snapshot(clean_engine) == pool_state
+    rows = sorted((e.key, e.action, e.write, e.reason) for e in pool.plan.entries)
+    assert rows == sorted((e.key, e.action, e.write, e.reason) for e in thread.plan.entries)
+    actions = {e.key: e.action for e in pool.plan.entries}
+    assert actions[KS.story(P, "zsdzsd", "F-ZSDZSD-002")] == "update"
+    assert actions[KS.story(P, "zsdzsd", "F-ZSDZSD-098")] == "create"
+    assert actions[KS.story(P, "zsdzsd", "F-ZSDZSD-099")] == "create"
+    assert actions[conflict] == "conflict"
+    assert anomalies(pool) == anomalies(thread)
+    unlisted = {a.file for a in pool.inventory.anomalies if a.code == "story-not-in-storyIds"}
+    assert f"{P}/zsdzsd/F-ZSDZSD-098.json" in unlisted
+    assert f"{P}/zsdzsd/F-ZSDZSD-099.json" not in unlisted  # soft-deleted: left out on purpose
+    assert pool.exit_code == thread.exit_code == ExitCode.DIFFERENCES
+    assert pool.verify is not None
+    assert thread.verify is not None
+    assert [(d.key, d.paths) for d in pool.verify.differences] == [
+        (d.key, d.paths) for d in thread.verify.differences
+    ]
+    assert [d.key for d in pool.verify.differences] == [conflict]
+    assert pool.write.written == thread.write.written == len(written(pool))
+
+
+def test_each_written_key_is_journalled_once_and_rollback_restores_everything(
+    pm_copy: Path, home: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    seed_existing(clean_engine)
+    before = snapshot(clean_engine)
+    overwritten = KS.story(P, "zsdzsd", "F-ZSDZSD-001")
+    result = migrate(store, pooled(pm_copy, home, chunk=1, force=True))
+    assert result.exit_code == ExitCode.OK
+    assert overwritten in written(result)
+    assert result.run_id is not None
+    files = journal_files(run_dir(home, result.run_id))
+    assert len(files) > 1
+    assert files[0].name == JOURNAL_FILE
+    per_file = {path.name: [e.key for e in read_journal(path)] for path in files}
+    assert Counter(k for keys in per_file.values() for k in keys) == Counter(written(result))
+    workers = [name for name in per_file if name.startswith("journal-w")]
+    assert workers  # chunks after the first went to worker processes
+    story_keys = {r.key for r in result.inventory.records() if r.kind == "story"}
+    for name in workers:  # a worker journals only the stories of its chunks
+        assert set(per_file[name]) <= story_keys
+    assert not set(per_file[JOURNAL_FILE]) & story_keys
+    assert snapshot(clean_engine) != before
+    undone = rollback(store, home)
+    assert undone.run_id == result.run_id
+    assert undone.restored == 1
+    assert undone.deleted == len(written(result)) - 1
+    assert snapshot(clean_engine) == before
+
+
+def test_pooled_second_run_and_dry_run_write_nothing(
+    pm_copy: Path, home: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    clean_engine.set("unrelated", "x")
+    seeded = snapshot(clean_engine)
+    dry = migrate(store, pooled(pm_copy, home, dry_run=True))
+    assert (dry.run_id, dry.verify) == (None, None)
+    assert snapshot(clean_engine) == seeded
+    assert not home.exists()  # no backup, no run folder, no worker journal
+    assert dry.plan.counts()["create"] == len(dry.plan.entries) > 0
+    real = migrate(store, pooled(pm_copy, home))
+    assert real.write.written > 0
+    assert sorted(written(dry)) == sorted(written(real))
+    assert dry.write.written == real.write.written  # a dry run counts what it would write
+    state = snapshot(clean_engine)
+    again = migrate(store, pooled(pm_copy, home))
+    assert again.write.written == 0
+    assert again.plan.counts()["unchanged"] == len(again.plan.entries) == len(real.plan.entries)
+    assert snapshot(clean_engine) == state
+    assert again.verify is not None
+    assert again.verify.ok
+
+
+def test_expected_values_reread_worker_stories_from_their_files(
+    pm_copy: Path, home: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    result = migrate(store, pooled(pm_copy, home))
+    assert result.exit_code == ExitCode.OK
+    inv = result.inventory
+    stories = [r for r in inv.records() if r.kind == "story"]
+    assert stories
+    assert all(r.text is None for r in stories)  # the workers kept the texts
+    values = expected_values(inv, KS, None)
+    assert isinstance(values, ExpectedValues)
+    target = next(r for r in stories if r.epic == "zsdzsd")  # in a pool chunk
+    engine_value = clean_engine.get(target.key)
+    assert isinstance(engine_value, bytes)
+    assert values[target.key] == engine_value.decode("utf-8")
+    assert values[target.key] == to_js_json(parse_json((pm_copy / target.path).read_bytes()))
+    (pm_copy / target.path).write_text('{"id": "broken",', encoding="utf-8")
+    with pytest.raises(SourceChanged) as caught:
+        values[target.key]
+    assert target.path in caught.value.message
+
+
+def test_story_worker_plans_one_epic_without_writing(
+    adversarial: Path, gateway: RunningGateway, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    files = story_files(adversarial, P, RCM)
+    # what discovery without workers finds valid in that epic (and reads itself)
+    epic = discover(adversarial).projects[P].epics[RCM]
+    valid = [name for name in files.names if name[:-5] in epic.stories]
+    assert 0 < len(valid) < len(files.names)  # the adversarial epic has broken files
+    worker = StoryWorker(WorkSpec(gateway.url, gateway.token, 0, None, False, 500), store)
+    try:
+        outcome = worker.run([files])
+    finally:
+        worker.close()
+    assert len(outcome.actions) == len(valid)
+    assert set(outcome.actions) == {"c"}  # an empty engine: every story is a create
+    assert outcome.proven == "0" * len(valid)  # a dry run proves nothing
+    expected = [
+        hashlib.sha1(
+            to_js_json(parse_json((Path(files.folder) / name).read_bytes())).encode("utf-8")
+        ).hexdigest()
+        for name in valid
+    ]
+    assert outcome.sha1s == dict(enumerate(expected))
+    broken = {i for i, name in enumerate(files.names) if name not in valid}
+    assert set(outcome.problems) == broken
+    assert all(outcome.problems[i] for i in broken)
+    assert clean_engine.dbsize() == 0

@@ -52,6 +52,7 @@ class Row:
     keys_written: int
     floor_cpu_s: float
     cpu_pmkv_s: float
+    cpu_workers_s: float
     cpu_gateway_s: float
     cpu_engine_s: float
     cpu_all_s: float
@@ -67,6 +68,31 @@ def proc_cpu(pid: int) -> float:
     rewrites) have used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants_cpu(exclude: tuple[int, ...]) -> float:
+    """CPU seconds of this process's descendants (the story workers and the forkserver
+    that starts them, reaped workers included), outside the ``exclude`` subtrees."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    me, total = os.getpid(), 0.0
+    for pid in parents:
+        ancestor = pid
+        while ancestor in parents and ancestor not in exclude and ancestor != me:
+            ancestor = parents[ancestor]
+        if ancestor == me and pid != me:
+            # a live process's own time, plus its reaped children's (cutime): each
+            # process is counted once, alive or reaped
+            try:
+                total += proc_cpu(pid)
+            except OSError:
+                continue
+    return total
 
 
 def machine_cpu() -> float:
@@ -107,6 +133,7 @@ def measure_once(tree: Path, size: int, work: Path, store: KvStore, pids: tuple[
     home = work / f"home-{size}"
     shutil.rmtree(home, ignore_errors=True)
     others = [proc_cpu(pid) for pid in pids]
+    workers = descendants_cpu(pids)
     everything = machine_cpu()
     cpu = time.process_time()
     started = time.perf_counter()
@@ -114,6 +141,7 @@ def measure_once(tree: Path, size: int, work: Path, store: KvStore, pids: tuple[
     took = time.perf_counter() - started
     cpu = time.process_time() - cpu
     everything = machine_cpu() - everything
+    workers = descendants_cpu(pids) - workers
     gateway_cpu, engine_cpu = (proc_cpu(pid) - was for pid, was in zip(pids, others, strict=True))
     if result.verify is None or not result.verify.ok or result.exit_code != 0:
         raise SystemExit(f"migration of {size} stories did not verify: {result.as_dict()}")
@@ -131,6 +159,7 @@ def measure_once(tree: Path, size: int, work: Path, store: KvStore, pids: tuple[
         result.write.written,
         floor_cpu,
         cpu,
+        workers,
         gateway_cpu,
         engine_cpu,
         everything,
@@ -142,7 +171,8 @@ def table(rows: list[Row]) -> str:
     head = (
         f"{'stories':>8} | {'floor s':>8} | {'floor st/s':>10} | {'migrate+verify s':>16} |"
         f" {'ours st/s':>9} | {'ratio':>5} | {'(write s':>8} | {'verify s)':>9} |"
-        f" {'backup s':>8} | {'CPU s floor':>11} | {'pmkv':>5} | {'gateway':>7} | {'engine':>6} |"
+        f" {'backup s':>8} | {'CPU s floor':>11} | {'pmkv':>5} | {'workers':>7} |"
+        f" {'gateway':>7} | {'engine':>6} |"
         f" {'all CPU s':>9} | {'load':>4}"
     )
     lines = []
@@ -151,7 +181,8 @@ def table(rows: list[Row]) -> str:
             f"{r.stories:>8,} | {r.floor_s:>8.2f} | {r.stories / r.floor_s:>10,.0f} |"
             f" {r.migrate_s:>16.2f} | {r.stories / r.migrate_s:>9,.0f} | {r.ratio:>4.1f}x |"
             f" {r.write_s:>8.2f} | {r.verify_s:>9.2f} | {r.backup_s:>8.2f} |"
-            f" {r.floor_cpu_s:>11.2f} | {r.cpu_pmkv_s:>5.2f} | {r.cpu_gateway_s:>7.2f} |"
+            f" {r.floor_cpu_s:>11.2f} | {r.cpu_pmkv_s:>5.2f} | {r.cpu_workers_s:>7.2f} |"
+            f" {r.cpu_gateway_s:>7.2f} |"
             f" {r.cpu_engine_s:>6.2f} | {r.cpu_all_s:>9.2f} | {r.load:>4.1f}"
         )
     return ruled(head, lines)

@@ -156,6 +156,17 @@ class KvStore:
             )
         return found
 
+    def count_existing(self, keys: Sequence[str]) -> int:
+        """How many of ``keys`` exist (EXISTS in chunks): a first run's plan asks this
+        before comparing, since a native EXISTS costs the engine far less than the compare
+        script and most often answers 0."""
+        commands = [["EXISTS", *chunk] for chunk in _chunks(keys, READ_CHUNK)]
+        total = 0
+        for start in range(0, len(commands), READS_PER_REQUEST):
+            part = commands[start : start + READS_PER_REQUEST]
+            total += sum(int(n) for n in self.pipeline(part, f"checking {len(keys)} keys"))
+        return total
+
     def hget_many(self, hash_key: str, fields: Sequence[str]) -> list[str | None]:
         """HMGET ``fields`` of ``hash_key`` in chunks."""
         commands = [["HMGET", hash_key, *chunk] for chunk in _chunks(fields, READ_CHUNK)]

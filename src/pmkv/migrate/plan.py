@@ -110,6 +110,8 @@ def read_current(
         return before, ledger
     digests = {} if sha1s is None else sha1s
     fill_digests(values, digests)
+    if not keys or store.count_existing(keys) == 0:  # the common first run: all absent
+        return before, ledger
     status = store.compare(keys, [digests[key] for key in keys])
     differing: list[str] = []
     if status.count(ABSENT) != len(status):  # a first run: everything is absent

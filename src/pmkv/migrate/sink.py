@@ -86,12 +86,24 @@ class KvSink:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmkv-sink")
         self._inflight: tuple[Future[list[Any]], list[str]] | None = None
         self.verified: set[str] = set()
+        self._ahead = False
 
-    def write_batch(self, plan: Plan, keys: list[str]) -> None:
+    def journal_ahead(self, plan: Plan) -> None:
+        """Journal every key ``plan`` writes now, in one line (one fsync), instead of per
+        batch: journalling before sending is all rollback needs, and a line whose
+        batches never went out only restores values that are still there."""
+        self._record(plan, plan.to_write())
+        self._ahead = True
+
+    def _record(self, plan: Plan, keys: list[str]) -> None:
         before, ledger = plan.before, plan.ledger_before
         self.journal.record(
             [JournalEntry(k, before.get(k), ledger.get(k), plan.hashes[k]) for k in keys]
         )
+
+    def write_batch(self, plan: Plan, keys: list[str]) -> None:
+        if not self._ahead:
+            self._record(plan, keys)
         commands: list[list[Any]] = [*batch_commands(plan, keys)]
         sha1s = [plan.sha1s.get(k, "") for k in keys]
         checked = all(sha1s)

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from pmkv.migrate.journal import Journal
 from pmkv.migrate.kv import KvStore
-from pmkv.migrate.plan import Action, build_plan, read_current
+from pmkv.migrate.plan import Action, Plan, build_plan, read_current
 from pmkv.migrate.sink import KvSink, RecordingSink, Sink, WriteStats, apply_plan
 from pmkv.migrate.storyload import EpicFiles, Problem, load_story
 
@@ -120,7 +120,7 @@ class StoryWorker:
             sha256s=sha256s,
         )
         plan.sha1s = sha1s
-        sink = self._sink() if plan.to_write() else None
+        sink = self._sink(plan) if plan.to_write() else None
         stats = (
             apply_plan(plan, sink, batch_size=self.spec.batch_size)
             if sink is not None
@@ -139,13 +139,15 @@ class StoryWorker:
             stats.batches,
         )
 
-    def _sink(self) -> Sink:
+    def _sink(self, plan: Plan) -> Sink:
         path = self.spec.journal
         if path is None or self.store is None:
             return RecordingSink()
         if self._journal is None:
             self._journal = Journal(path)
-        return KvSink(self.store, self._journal)
+        sink = KvSink(self.store, self._journal)
+        sink.journal_ahead(plan)  # the whole chunk, one fsync
+        return sink
 
     def close(self) -> None:
         if self._journal is not None:

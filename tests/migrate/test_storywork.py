@@ -4,6 +4,11 @@ worker (on a thread or in a process pool) give exactly what an all-in-one run gi
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +24,7 @@ from pmkv.migrate.lists import ExpectedValues, expected_values
 from pmkv.migrate.result import MigrateResult
 from pmkv.migrate.rollback import rollback
 from pmkv.migrate.runner import MigrateOptions, migrate
-from pmkv.migrate.runs import JOURNAL_FILE, journal_files, run_dir
+from pmkv.migrate.runs import JOURNAL_FILE, journal_files, list_runs, run_dir
 from pmkv.migrate.storyload import EpicFiles
 from pmkv.migrate.storywork import StoryWorker, WorkSpec
 from pmkv.store import records
@@ -55,6 +60,17 @@ def written(result: MigrateResult) -> list[str]:
     return [e.key for e in result.plan.entries if e.write]
 
 
+def assert_holds_discovered(client: redis.Redis, pm: Path) -> None:
+    """Every record's key holds the text discovery finds reading each file itself (no
+    runner: the stories are read in this process and keep their texts)."""
+    expected = {r.key: r.text for r in discover(pm).records()}
+    assert expected
+    assert None not in expected.values()
+    assert {k: client.get(k) for k in expected} == {
+        k: (text or "").encode("utf-8") for k, text in expected.items()
+    }
+
+
 def restore(client: redis.Redis, state: dict[bytes, object]) -> None:
     """Put the engine back to a :func:`snapshot` (strings and hashes: all a run writes)."""
     client.flushall()
@@ -84,7 +100,7 @@ def test_pool_and_thread_migrate_the_fixture_identically(
     thread = migrate(store, inline(pm_copy, tmp_path / "home-thread"))
     assert pool.exit_code == thread.exit_code == ExitCode.OK
     assert snapshot(clean_engine) == pool_state
-    assert len(pool_state) > 1  # the records and the ledger
+    assert_holds_discovered(clean_engine, pm_copy)
     assert plan_rows(pool) == plan_rows(thread)
     assert anomalies(pool) == anomalies(thread)
     assert pool.inventory.story_count() == thread.inventory.story_count() > 7
@@ -107,9 +123,12 @@ def test_pool_and_thread_report_the_adversarial_tree_identically(
     thread = migrate(store, inline(adversarial, tmp_path / "home-thread"))
     assert pool.exit_code == thread.exit_code == ExitCode.INVALID_SOURCE
     assert anomalies(pool) == anomalies(thread)  # same findings, same (walk) order
+    # ... as discovery finds reading every story itself, without a runner
+    assert anomalies(pool) == [a.as_dict() for a in discover(adversarial).anomalies]
     codes = {a.code for a in pool.inventory.anomalies}
     assert {"invalid-json", "invalid-record", "id-mismatch"} <= codes
     assert snapshot(clean_engine) == pool_state
+    assert_holds_discovered(clean_engine, adversarial)  # the BOM + CRLF story too
     assert plan_rows(pool) == plan_rows(thread)
     assert pool.inventory.skipped == thread.inventory.skipped
     for key in pool.inventory.skipped:
@@ -196,6 +215,9 @@ def test_pooled_second_run_and_dry_run_write_nothing(
     assert snapshot(clean_engine) == seeded
     assert not home.exists()  # no backup, no run folder, no worker journal
     assert dry.plan.counts()["create"] == len(dry.plan.entries) > 0
+    # against no store at all (workers get no URL): the same plan as against an empty KV
+    assert plan_rows(migrate(None, pooled(pm_copy, home, dry_run=True))) == plan_rows(dry)
+    assert not home.exists()
     real = migrate(store, pooled(pm_copy, home))
     assert real.write.written > 0
     assert sorted(written(dry)) == sorted(written(real))
@@ -220,7 +242,15 @@ def test_expected_values_reread_worker_stories_from_their_files(
     assert all(r.text is None for r in stories)  # the workers kept the texts
     values = expected_values(inv, KS, None)
     assert isinstance(values, ExpectedValues)
-    target = next(r for r in stories if r.epic == "zsdzsd")  # in a pool chunk
+    target = next(r for r in stories if r.epic == "zsdzsd")
+    assert result.run_id is not None
+    by_workers = {
+        e.key
+        for path in journal_files(run_dir(home, result.run_id))
+        if path.name.startswith("journal-w")
+        for e in read_journal(path)
+    }
+    assert target.key in by_workers  # a worker process wrote it
     engine_value = clean_engine.get(target.key)
     assert isinstance(engine_value, bytes)
     assert values[target.key] == engine_value.decode("utf-8")
@@ -258,3 +288,82 @@ def test_story_worker_plans_one_epic_without_writing(
     assert set(outcome.problems) == broken
     assert all(outcome.problems[i] for i in broken)
     assert clean_engine.dbsize() == 0
+
+
+MIGRATE_SCRIPT = """
+import sys
+from pathlib import Path
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.runner import MigrateOptions, migrate
+pm, home, url, token = sys.argv[1:5]
+with KvStore(url, token) as kv:
+    migrate(kv, MigrateOptions(Path(pm), Path(home), backup=False, workers=2, story_chunk=50))
+"""
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return "\nState:\tZ" not in status
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (the forkserver, the resource tracker, the story
+    workers the forkserver forked), children first found first."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            ppid = next(ln for ln in status.splitlines() if ln.startswith("PPid:"))
+            parents[int(entry.name)] = int(ppid.split()[1])
+    found = [pid]
+    for parent in found:
+        found += [child for child, of in parents.items() if of == parent]
+    return found[1:]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="processes via /proc")
+def test_story_workers_stop_when_the_migration_is_killed(
+    tmp_path: Path, gateway: RunningGateway, clean_engine: redis.Redis
+) -> None:
+    """storywork promises a worker never writes on for a killed run (it asks Linux for
+    SIGKILL when its parent goes): after SIGKILL of the migrating process, nothing it
+    started (workers, forkserver) may outlive it by more than a few seconds."""
+    from pmkv.generate.tree import generate_tree
+
+    generate_tree(tmp_path / "big", projects=1, stories=4000, seed=11, workers=0)
+    home = tmp_path / "home"
+    args = [str(tmp_path / "big"), str(home), gateway.url, gateway.token]
+    proc = subprocess.Popen([sys.executable, "-c", MIGRATE_SCRIPT, *args])
+    family: list[int] = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)  # until a story worker process has journalled (and written)
+            if any(path.stat().st_size for path in home.glob("runs/*/journal-w*.jsonl")):
+                break
+        family = descendants(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert list_runs(home)[-1].state == "running"  # really killed mid-run
+        workers = {int(p.name[len("journal-w") : -len(".jsonl")]) for p in home.glob("runs/*/*-w*")}
+        assert workers
+        assert workers <= set(family)
+        deadline = time.monotonic() + 5
+        while any(alive(pid) for pid in family) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = {pid: "wrote" if pid in workers else "-" for pid in family if alive(pid)}
+        assert not left, f"processes of the killed run still alive (pid: wrote stories?): {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in reversed(family):  # started by this test: never leave them running
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

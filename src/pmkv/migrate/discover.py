@@ -8,9 +8,9 @@ reported (file, reason, hint) and left out; everything else is kept byte-for-byt
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pmkv.migrate import rules
 from pmkv.migrate.errors import SourceMissing
@@ -182,29 +182,49 @@ def discover(
 
 def _load_stories(walker: Walker, epic: EpicInventory, files: EpicFiles) -> None:
     """Load an epic's story files here, keeping their texts (discovery without a runner)."""
-    stories: list[StoryTake] = []
-    for job in files.jobs():
-        text, problems, sha1, sha256, deleted = load_story(job)
-        valid = text is not None
-        stories.append((valid, problems, sha1, sha256, deleted, text.decode() if text else None))
-    walker.inv.anomalies.extend(take_stories(walker, epic, files, stories))
+    problems: dict[int, tuple[Problem, ...]] = {}
+    deleted: set[int] = set()
+    texts: list[str | None] = []
+    sha1s: list[str] = []
+    sha256s: list[str] = []
+    for i, job in enumerate(files.jobs()):
+        text, found, sha1, sha256, is_deleted = load_story(job)
+        if text is None:
+            problems[i] = found
+        elif is_deleted:
+            deleted.add(i)
+        texts.append(text.decode() if text is not None else None)
+        sha1s.append(sha1)
+        sha256s.append(sha256)
+    read = ReadStories(problems, deleted, texts, sha1s, sha256s)
+    walker.inv.anomalies.extend(take_stories(walker, epic, files, read))
 
 
-# (valid, problems, sha1, sha256, deleted, text): one story file as read here or by a worker
-StoryTake = tuple[bool, tuple[Problem, ...], str, str, bool, str | None]
+class ReadStories(NamedTuple):
+    """An epic's story files as read, by position in its ``EpicFiles.names``."""
+
+    problems: dict[int, tuple[Problem, ...]]  # the files that are not migrated, and why
+    deleted: set[int] | frozenset[int]  # soft-deleted stories
+    # read here: per file its text (None: see problems) and digests; None when a story
+    # worker read them (and wrote them: this process keeps no text)
+    texts: list[str | None] | None = None
+    sha1s: list[str] | None = None
+    sha256s: list[str] | None = None
 
 
 def take_stories(
-    walker: Walker, epic: EpicInventory, files: EpicFiles, stories: Iterable[StoryTake]
+    walker: Walker, epic: EpicInventory, files: EpicFiles, read: ReadStories
 ) -> list[Anomaly]:
     """Record an epic's read story files and compare them with its storyIds; returns the
     anomalies found (the caller puts them in their place in the walk's list)."""
     inv = walker.inv
     found: list[Anomaly] = []
     _folder, rel_base, prefix, project, epic_name, names = files
-    for name, (valid, problems, sha1, sha256, deleted, text) in zip(names, stories, strict=True):
+    problems, deleted, texts, sha1s, sha256s = read
+    stories = epic.stories
+    for i, name in enumerate(names):
         sid = name[:-5]
-        if problems:
+        if problems and i in problems:
             rel = rel_base + name
             found.extend(
                 Anomaly(
@@ -216,22 +236,21 @@ def take_stories(
                     field=problem.field,
                     project=project,
                 )
-                for problem in problems
+                for problem in problems[i]
             )
-        if not valid:
-            inv.skipped[prefix + sid] = rel_base + name
+            inv.skipped[prefix + sid] = rel
             continue
-        epic.stories[sid] = Record(
+        stories[sid] = Record(
             "story",
             prefix + sid,
             rel_base + name,
             None,
-            text,
+            texts[i] if texts is not None else None,
             project,
             epic_name,
-            sha1,
-            sha256,
-            deleted,
+            sha1s[i] if sha1s is not None else "",
+            sha256s[i] if sha256s is not None else "",
+            i in deleted,
         )
     inv.files_read += len(names)
     walker.stories_read += len(names)

@@ -25,12 +25,7 @@ def render_markdown(result: MigrateResult) -> str:
         "",
         "| create | update | unchanged | conflict | skip |",
         "|---|---|---|---|---|",
-        "| "
-        + " | ".join(
-            str(result.plan.counts()[a])
-            for a in ("create", "update", "unchanged", "conflict", "skip")
-        )
-        + " |",
+        "| " + " | ".join(str(n) for n in result.plan.counts().values()) + " |",
         "",
         "## Projects",
         "",

@@ -21,7 +21,7 @@ from pmkv.migrate.storyload import EpicFiles
 from pmkv.migrate.storywork import ChunkOutcome
 
 if TYPE_CHECKING:
-    from pmkv.migrate.discover import StoryTake, Walker
+    from pmkv.migrate.discover import Walker
     from pmkv.migrate.storyrun import StoryRunner
 
 
@@ -65,22 +65,20 @@ class StoryFeed:
             self._take(self.runner.take(future), epics)
 
     def _take(self, outcome: ChunkOutcome, epics: list[_Epic]) -> None:
-        from pmkv.migrate.discover import take_stories
+        from pmkv.migrate.discover import ReadStories, take_stories
 
-        problems, deleted, sha1s = outcome.problems, outcome.deleted, outcome.sha1s
+        problems, deleted = outcome.problems, outcome.deleted
         keys: list[str] = []  # of the valid stories, in order: what the outcome is about
-        i = 0
+        start = 0
         for epic, files, slot in epics:
-            taken: list[StoryTake] = []
-            for name in files.names:
-                found = problems.get(i, ())
-                if found:
-                    taken.append((False, found, "", "", False, None))
-                else:
-                    taken.append((True, (), sha1s.get(len(keys), ""), "", i in deleted, None))
-                    keys.append(files.key_prefix + name[:-5])
-                i += 1
-            self._found.append((slot, take_stories(self.walker, epic, files, taken)))
+            end = start + len(files.names)
+            mine = ReadStories(
+                {i - start: p for i, p in problems.items() if start <= i < end},
+                {i - start for i in deleted if start <= i < end},
+            )
+            self._found.append((slot, take_stories(self.walker, epic, files, mine)))
+            keys.extend(record.key for record in epic.stories.values())
+            start = end
         if self.runner.on_outcome is not None:
             self.runner.on_outcome(keys, outcome)
         for epic, _files, _slot in epics:

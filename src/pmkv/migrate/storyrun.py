@@ -82,7 +82,7 @@ class StoryRunner:
                 self.workers,
                 mp_context=context,
                 initializer=start_worker,
-                initargs=(self._work_spec(),),
+                initargs=(self._work_spec(), os.getpid()),
             )
         return self._pool, run_chunk
 

@@ -18,11 +18,10 @@ more than the parallel parsing saved. Writing from the worker itself is what pay
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
-import signal
-import sys
+import select
+import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -161,19 +160,42 @@ class StoryWorker:
 _WORKER: StoryWorker | None = None
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker when its parent goes (the migration was killed):
-    a worker must not write on for a run that no longer exists."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+def _exit_with(pid: int) -> None:
+    """End this worker as soon as process ``pid`` (the migration) ends, however it ends.
+
+    A killed migration must not leave workers behind: their parent is the forkserver,
+    not the migration, and they would wait on their task queue forever. A thread waits
+    on a pidfd (Linux >= 5.3; elsewhere it polls) and exits the process. Exiting mid-chunk
+    is as safe as a kill: every chunk is journalled before it is written.
+    """
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # not Linux, or an old kernel: poll
+            while _alive(pid):
+                time.sleep(0.5)
+        else:
+            select.select([fd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="pmkv-exit-with-migration", daemon=True).start()
 
 
-def start_worker(spec: WorkSpec) -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else (the pid was reused)
+        return False
+    return True
+
+
+def start_worker(spec: WorkSpec, migration_pid: int) -> None:
     """Pool initializer: this process's worker, journalling to its own file."""
     global _WORKER
-    _die_with_parent()
+    _exit_with(migration_pid)
     _WORKER = StoryWorker(replace(spec, name=f"w{os.getpid()}"))
 
 

@@ -30,13 +30,18 @@ MAX_WORKERS = 4
 
 
 def default_workers() -> int:
-    """Worker processes for this machine: one per CPU this process may use (max 4);
-    0 on a single CPU, where processes only add their start-up."""
+    """Worker processes for this machine: one more than the CPUs this process may use
+    (a worker waiting on its write request leaves its CPU to another), at most 4; none
+    on a single CPU, where processes only add their start-up.
+
+    Measured at 100,000 stories on 2 CPUs (2026-11-26, 2 runs each): 2 workers 6.4 and
+    6.4 s, 3 workers 5.2 and 5.0 s, 4 workers 5.3 and 5.4 s.
+    """
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
-    return 0 if cpus < 2 else min(cpus, MAX_WORKERS)
+    return 0 if cpus < 2 else min(cpus + 1, MAX_WORKERS)
 
 
 class StoryRunner:

@@ -135,3 +135,32 @@ def test_status_and_verify_follow_the_last_migrated_folder(
     phases = {p["name"]: p["done"] for p in json.loads(status.stdout)["phases"]}
     assert phases["migrated"]
     assert phases["verified"]
+
+
+def test_story_workers_through_the_cli(
+    home: Path, tmp_path: Path, gateway: RunningGateway, clean_engine: redis.Redis
+) -> None:
+    """`python -m pmkv migrate` on a tree of several chunks: worker processes write
+    the stories (each with its own journal); `--workers 0` keeps them in this process."""
+    from pmkv.generate.tree import generate_tree
+    from pmkv.migrate.runs import journal_files
+
+    tree = tmp_path / "pm"
+    generate_tree(tree, projects=1, stories=2500, seed=5)
+    env = cli_env(gateway, home)
+    journals: dict[str, list[str]] = {}
+    for workers in ("2", "0"):
+        clean_engine.flushall()
+        run = pmkv(
+            "migrate", str(tree), "--yes", "--no-backup", "--json", "--workers", workers,
+            env=env, cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        data = json.loads(run.stdout)
+        assert data["verify"]["ok"] is True
+        assert data["verify"]["proven_at_write"] == data["written"]
+        folder = Path(data["report"]).parent
+        journals[workers] = [p.name for p in journal_files(folder)]
+        assert clean_engine.dbsize() == data["written"] + 1  # + the ledger
+    assert any(name.startswith("journal-w") for name in journals["2"]), journals
+    assert journals["0"] == ["journal.jsonl", "journal-stories.jsonl"]

@@ -223,6 +223,13 @@ json_opt = click.option("--json", "as_json", is_flag=True, help="Machine-readabl
     show_default=True,
     help="Keys per /pipeline request (fewer when their values pass 4 MB).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 16),
+    default=None,
+    help="Processes that read and write the story files (default: CPUs + 1, at most 4;"
+    " none on one CPU). 0: all in this process.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only the summary.")
 def migrate_cmd(
     pm_dir: Path | None,
@@ -234,6 +241,7 @@ def migrate_cmd(
     yes: bool,
     allow_remote: bool,
     batch_size: int,
+    workers: int | None,
     quiet: bool,
 ) -> None:
     """Back up PM_DIR, migrate it into KV, verify, and write a report."""
@@ -261,6 +269,7 @@ def migrate_cmd(
         batch_size=batch_size,
         keyspace=_keyspace(settings),
         confirm=None if yes else confirm,
+        workers=workers,
     )
     try:
         with progress_bars(not (quiet or as_json)) as progress:

@@ -13,7 +13,7 @@ from pmkv.migrate.journal import JournalEntry, read_journal
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.rollback import rollback
 from pmkv.migrate.runner import MigrateOptions, migrate
-from pmkv.migrate.runs import JOURNAL_FILE, journal_files, list_runs, run_dir
+from pmkv.migrate.runs import journal_files, list_runs, run_dir
 from pmkv.migrate.sink import KvSink
 from pmkv.store.keyspace import Keyspace
 from tests.migrate.conftest import snapshot, write_json

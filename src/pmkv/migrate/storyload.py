@@ -2,9 +2,10 @@
 
 Stories are nearly all of a tree, so this is the hot loop of discovery. It keeps only the
 text to store and its two digests (sha1 for the engine-side compare, sha256 for the
-ledger), computed once from the bytes that will be sent, not the parsed value. (A
-process pool was tried and measured slower on this 2-core machine: pickling the texts
-back cost more than the parallel parsing saved.)
+ledger), computed once from the bytes that will be sent, not the parsed value. During a
+migration it runs in the story workers (see :mod:`pmkv.migrate.storywork`), which also
+write what they read: sending the texts back to one writing process cost more than
+parsing them in parallel saved (measured twice).
 """
 
 from __future__ import annotations

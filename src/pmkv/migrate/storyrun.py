@@ -19,13 +19,14 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.context import BaseContext
 
 from pmkv.migrate.errors import WorkerFailed
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.storyload import EpicFiles
 from pmkv.migrate.storywork import ChunkOutcome, StoryWorker, WorkSpec, run_chunk, start_worker
 
-CHUNK = 1000  # stories per chunk: one plan read and one journalled write request each
+CHUNK = 1000  # stories per chunk: one plan read, one journal line, its write batches
 MAX_WORKERS = 4
 
 
@@ -81,8 +82,13 @@ class StoryRunner:
             assert self._local is not None
             return self._thread, self._local.run
         if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pmkv.migrate.storywork"])
+            context: BaseContext
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                forkserver = multiprocessing.get_context("forkserver")
+                forkserver.set_forkserver_preload(["pmkv.migrate.storywork"])
+                context = forkserver
+            else:  # Windows: a fresh interpreter per worker
+                context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=context,
@@ -94,7 +100,10 @@ class StoryRunner:
     def submit(self, epics: list[EpicFiles]) -> Future[ChunkOutcome]:
         """Queue one chunk: the story files of ``epics``."""
         executor, task = self._executor()
-        future = executor.submit(task, epics)
+        try:
+            future = executor.submit(task, epics)
+        except BrokenProcessPool as exc:
+            raise _failed(exc) from exc
         self.submitted += 1
         return future
 
@@ -104,11 +113,7 @@ class StoryRunner:
         try:
             return future.result()
         except BrokenProcessPool as exc:
-            raise WorkerFailed(
-                f"a story worker process stopped unexpectedly: {exc}",
-                hint="re-run `pmkv migrate` (it resumes; add --workers 0 to read and write"
-                " every story in this process)",
-            ) from exc
+            raise _failed(exc) from exc
 
     def close(self, *, cancel: bool = False) -> None:
         """Stop the thread and the workers (after their running chunks end)."""
@@ -119,3 +124,11 @@ class StoryRunner:
         if self._local is not None:
             self._local.close()
             self._local = None
+
+
+def _failed(exc: BaseException) -> WorkerFailed:
+    return WorkerFailed(
+        f"a story worker process stopped unexpectedly: {exc}",
+        hint="re-run `pmkv migrate` (it resumes; add --workers 0 to read and write"
+        " every story in this process)",
+    )

@@ -367,3 +367,15 @@ def test_story_workers_stop_when_the_migration_is_killed(
         for pid in reversed(family):  # started by this test: never leave them running
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_the_pool_starts_only_for_big_trees(pm_copy: Path, tmp_path: Path) -> None:
+    from pmkv.migrate.storyrun import MAX_WORKERS, auto_workers, default_workers, has_story_files
+
+    files = [p for p in pm_copy.glob("*/*/*.json") if p.name != "epic.json"]
+    assert has_story_files(pm_copy, None, len(files))
+    assert not has_story_files(pm_copy, None, len(files) + 1)
+    assert not has_story_files(pm_copy, ["no-such-project"], 1)
+    assert not has_story_files(tmp_path / "missing", None, 1)  # an estimate never raises
+    assert 0 <= default_workers() <= MAX_WORKERS
+    assert auto_workers(pm_copy, None) == 0  # ~60 stories: all on the thread

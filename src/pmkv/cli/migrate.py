@@ -227,8 +227,8 @@ json_opt = click.option("--json", "as_json", is_flag=True, help="Machine-readabl
     "--workers",
     type=click.IntRange(0, 16),
     default=None,
-    help="Processes that read and write the story files (default: CPUs + 1, at most 4;"
-    " none on one CPU). 0: all in this process.",
+    help="Processes that read and write the story files (default: CPUs + 1, at most 4,"
+    " for trees of 20,000 story files or more; none on one CPU). 0: all in this process.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Only the summary.")
 def migrate_cmd(

@@ -25,7 +25,7 @@ from pmkv.migrate.plan import Plan, build_plan, read_current
 from pmkv.migrate.report import render_markdown
 from pmkv.migrate.result import MigrateResult
 from pmkv.migrate.sink import DEFAULT_BATCH, KvSink, RecordingSink, Sink
-from pmkv.migrate.storyrun import CHUNK, StoryRunner
+from pmkv.migrate.storyrun import CHUNK, StoryRunner, auto_workers
 from pmkv.migrate.storywork import WorkSpec
 from pmkv.migrate.verify import verify
 from pmkv.store.keyspace import Keyspace
@@ -46,7 +46,7 @@ class MigrateOptions:
     # asked with the plan before anything is written; False aborts (nothing written)
     confirm: Callable[[Plan], bool] | None = None
     verify: bool = True
-    # story worker processes (None: one per CPU, none on one CPU; 0: all on a thread)
+    # story worker processes (None: storyrun.auto_workers; 0: all on a thread)
     workers: int | None = None
     story_chunk: int = CHUNK
 
@@ -111,11 +111,14 @@ def migrate(
     # Stream (write while reading) unless forced overwrites must be confirmed first:
     # then the stories are read here, planned with the rest, and written after the yes.
     stream = not (options.force and options.confirm is not None and not options.dry_run)
+    workers = options.workers
+    if workers is None and stream:
+        workers = auto_workers(options.pm_dir, options.projects)
     stories = (
         StoryRunner(
             story_spec,
             store,
-            workers=options.workers,
+            workers=workers,
             chunk=options.story_chunk,
             on_outcome=writer.stories_done,
         )

@@ -12,7 +12,8 @@ For each size (default 500, 10,000 and 100,000 stories) it generates a tree with
 It starts its own engine + gateway (``pmkv.engine.stack.up`` in a temporary home, free
 ports), prints one table (or ``--json``) and stops everything on exit. Besides wall
 time it reports CPU seconds per process for the migrate (this process by
-``time.process_time``, the gateway and the engine from ``/proc/<pid>/stat``): on a shared,
+``time.process_time``, the story workers -- this process's descendants, the forkserver
+included -- the gateway and the engine from ``/proc/<pid>/stat``): on a shared,
 loaded machine the wall clock alone cannot tell slow code from a busy CPU. The engine's
 column includes its forked AOF rewrites; "all CPU s" adds up every process on the
 machine (``/proc/stat``) during the run, anything else running included.

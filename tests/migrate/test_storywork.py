@@ -332,9 +332,9 @@ def descendants(pid: int) -> list[int]:
 def test_story_workers_stop_when_the_migration_is_killed(
     tmp_path: Path, gateway: RunningGateway, clean_engine: redis.Redis
 ) -> None:
-    """storywork promises a worker never writes on for a killed run (it asks Linux for
-    SIGKILL when its parent goes): after SIGKILL of the migrating process, nothing it
-    started (workers, forkserver) may outlive it by more than a few seconds."""
+    """storywork promises a worker never writes on for a killed run (each worker watches
+    the migrating process and exits with it): after SIGKILL of the migrating process,
+    nothing it started (workers, forkserver) may outlive it by more than a few seconds."""
     from pmkv.generate.tree import generate_tree
 
     generate_tree(tmp_path / "big", projects=1, stories=4000, seed=11, workers=0)

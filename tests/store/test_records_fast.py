@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from pmkv.store import records, records_fast
 from pmkv.store.codec import parse_json
+from pmkv.store.codec_fast import plain
 from tests.store.support import Edit, edited
 
 VALID: dict[str, Any] = {
@@ -100,6 +101,30 @@ def test_never_looser_than_the_model(edits: list[tuple[tuple[Any, ...], str, Any
         assert records.validate_story(story, "s") == []
 
 
+@settings(max_examples=600)
+@given(st.lists(st.tuples(places, fields, tricky, st.booleans()), max_size=4))
+def test_certain_means_valid_and_plain(edits: list[tuple[tuple[Any, ...], str, Any, bool]]) -> None:
+    story = _mutated(edits)
+    if records_fast.story_certain(story):
+        assert records.validate_story(story, "s") == []
+        assert plain(story)
+        assert records_fast.story_passes(story)
+
+
+def test_certain_takes_only_known_fields_and_ints() -> None:
+    known = {k: v for k, v in VALID.items() if k not in ("unknown", "files", "metadata")}
+    assert records_fast.story_certain(known)
+    assert records_fast.story_certain({**known, "metadata": {"custom": {}, "createdBy": "a"}})
+    assert records_fast.story_certain({**known, "files": [{"path": "a", "role": "test"}]})
+    assert not records_fast.story_certain(VALID)  # unknown fields: the walk decides
+    assert not records_fast.story_certain({**known, "estimate": {"storyPoints": 3.0}})
+    assert not records_fast.story_certain({**known, "metadata": {"custom": {"0": 1}}})
+    assert not records_fast.story_certain(
+        {**known, "files": [{"path": "a", "role": "test", "x": 1}]}
+    )
+    assert records_fast.story_passes(VALID)
+
+
 def test_a_valid_story_passes_both() -> None:
     assert records.validate_story(VALID, "s") == []
     assert records_fast.story_passes(VALID)
@@ -112,7 +137,13 @@ def test_mirrors_every_field_of_the_model() -> None:
         (records_fast._StoryFile, records.StoryFile),
         (records_fast._StoryMetadata, records.StoryMetadata),
     ]
-    for mirror, model in pairs:
+    strict = [
+        (records_fast._StrictStory, records.Story),
+        (records_fast._StrictEstimate, records.Estimate),
+        (records_fast._StrictStoryFile, records.StoryFile),
+        (records_fast._StrictStoryMetadata, records.StoryMetadata),
+    ]
+    for mirror, model in pairs + strict:
         assert set(mirror.__struct_fields__) == set(model.model_fields)
         required = {n for n, f in model.model_fields.items() if f.is_required()}
         defaults = len(mirror.__struct_defaults__)

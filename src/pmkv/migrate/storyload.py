@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from pmkv.store import records
 from pmkv.store.codec_fast import load_js_utf8, plain
 from pmkv.store.errors import InvalidJSONError
-from pmkv.store.records_fast import story_passes
+from pmkv.store.records_fast import story_certain, story_passes
 
 # Named tuples, not dataclasses: a big tree makes 100,000s of each (cheaper to build,
 # and an outcome unpacks in one step).
@@ -116,19 +116,37 @@ def story_plain(value: Any) -> bool:
     return True
 
 
+class _Judge:
+    """The ``is_plain`` test for one story: the strict mirror first (valid and plain in
+    one check, for the common story), else the shape walk. Remembers what it certified."""
+
+    __slots__ = ("certain",)
+
+    def __init__(self) -> None:
+        self.certain: object = None
+
+    def __call__(self, value: Any) -> bool:
+        if story_certain(value):
+            self.certain = value
+            return True
+        return story_plain(value)
+
+
 def load_story(job: StoryJob) -> StoryOutcome:
     try:
         data = read_bytes(job.path)
     except OSError as exc:
         return StoryOutcome(None, (Problem("unreadable", str(exc), "check permissions"),))
+    judge = _Judge()
     try:
-        value, raw = load_js_utf8(data, job.rel, story_plain)
+        value, raw = load_js_utf8(data, job.rel, judge)
     except InvalidJSONError as exc:
         return StoryOutcome(None, (Problem("invalid-json", exc.message, exc.hint or ""),))
-    # The quick check, for values orjson parsed; the model decides and says why. A lone
-    # surrogate escape (which orjson refuses, the codec keeps and the model refuses)
-    # shows in the serialized bytes as \udxxx: those always go to the model.
-    if b"\\ud" in raw or not story_passes(value):
+    # The quick checks, for values orjson parsed (``judge.certain`` is that very value
+    # when the strict mirror took it); the model decides and says why. A lone surrogate
+    # escape (which orjson refuses, the codec keeps and the model refuses) shows in the
+    # serialized bytes as \udxxx: those always go to the model.
+    if value is not judge.certain and (b"\\ud" in raw or not story_passes(value)):
         found = tuple(
             Problem(
                 "invalid-record",

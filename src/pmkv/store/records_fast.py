@@ -6,9 +6,10 @@ problem reports. This module mirrors the Story model as ``msgspec`` structs, whi
 parsed story about twice as fast (measured on the generated stories, 2026-11-26: ~4 µs
 against ~7.6 µs; at 100,000 stories that is ~0.4 s of a migration's single-core time).
 
-Public API: ``story_passes(value) -> bool``. True means the pydantic model accepts the
-story too; False means "ask the model", which then says why (or accepts it: this check
-is allowed to be stricter, never looser). A hypothesis test holds that direction.
+Public API: ``story_passes(value) -> bool`` (and ``story_certain``, below). True means
+the pydantic model accepts the story too; False means "ask the model", which then says
+why (or accepts it: this check is allowed to be stricter, never looser). A hypothesis
+test holds that direction.
 
 Not for strings holding lone surrogates (``"\ud800"``, which the codec can read from a
 file's escapes): msgspec takes them as strings, the model refuses them. Callers check
@@ -92,6 +93,41 @@ class _Story(Struct):
     metadata: _StoryMetadata | None = None
     deleted: bool = False
     archived: bool = False
+
+
+# The strict mirror: the same rules, and nothing the model does not name (no unknown
+# field at any level, an empty ``metadata.custom``). A story it accepts is valid AND
+# plain: every key is a field name (never digit-led), every number an int (strict
+# conversion refuses floats, ``3.0`` included), so orjson's reading of it is the codec's.
+class _StrictEstimate(_Estimate, forbid_unknown_fields=True):
+    pass
+
+
+class _StrictStoryFile(_StoryFile, forbid_unknown_fields=True):
+    pass
+
+
+class _StrictStoryMetadata(_StoryMetadata, forbid_unknown_fields=True):
+    custom: Annotated[dict[str, Any], Meta(max_length=0)] = {}
+
+
+class _StrictStory(_Story, forbid_unknown_fields=True):
+    estimate: _StrictEstimate | None = None
+    files: list[_StrictStoryFile] = []  # type: ignore[assignment]  # narrower on purpose
+    metadata: _StrictStoryMetadata | None = None
+
+
+def story_certain(value: object) -> bool:
+    """True when ``value`` (a story orjson parsed) certainly passes
+    ``records.validate_story`` and is plain (:func:`pmkv.store.codec_fast.plain`): one
+    check for the common story, where :func:`story_passes` and a shape walk take two."""
+    if type(value) is not dict:
+        return False
+    try:
+        msgspec.convert(value, _StrictStory)
+    except (msgspec.ValidationError, UnicodeError):
+        return False
+    return True
 
 
 def story_passes(value: object) -> bool:

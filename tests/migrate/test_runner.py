@@ -237,3 +237,8 @@ def test_batches_count_utf8_bytes_not_characters() -> None:
     apply_plan(plan, sink, batch_size=500, max_bytes=1_000)
     msets = [c for c in sink.commands if c[0] == "MSET"]
     assert [len(c) // 2 for c in msets] == [3, 3, 3, 1]  # by characters it would be 1 batch
+    # sizes a story worker knew from the bytes it read are taken as given
+    plan.sizes = dict.fromkeys(values, 10)
+    sink = RecordingSink()
+    apply_plan(plan, sink, batch_size=4, max_bytes=1_000)
+    assert [len(c) // 2 for c in sink.commands if c[0] == "MSET"] == [4, 4, 2]

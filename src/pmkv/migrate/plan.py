@@ -39,6 +39,8 @@ class Plan:
     # sha1 of each value to write, when known: the sink has the engine hash what it
     # stored against it in the same request (see sink.KvSink)
     sha1s: dict[str, str] = field(default_factory=dict)
+    # UTF-8 length of each value, when known (the batches are cut by bytes)
+    sizes: dict[str, int] = field(default_factory=dict)
 
     def to_write(self) -> list[str]:
         return [e.key for e in self.entries if e.write]

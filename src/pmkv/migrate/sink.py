@@ -141,11 +141,15 @@ def _batches(plan: Plan, keys: list[str], size: int, max_bytes: int) -> Iterator
     """``size`` keys a batch, fewer when their values pass ``max_bytes`` (request limits)."""
     batch: list[str] = []
     total = 0
+    sizes = plan.sizes
     for key in keys:
-        value = plan.values[key]
-        # UTF-8 bytes, not characters: 4 MB of CJK text is 12 MB on the wire
-        # (str.isascii is O(1) in CPython, so ASCII values cost no encode)
-        length = len(key) + (len(value) if value.isascii() else len(value.encode("utf-8")))
+        nbytes = sizes.get(key)
+        if nbytes is None:
+            value = plan.values[key]
+            # UTF-8 bytes, not characters: 4 MB of CJK text is 12 MB on the wire
+            # (str.isascii is O(1) in CPython, so ASCII values cost no encode)
+            nbytes = len(value) if value.isascii() else len(value.encode("utf-8"))
+        length = len(key) + nbytes
         if batch and (len(batch) >= size or total + length > max_bytes):
             yield batch
             batch, total = [], 0

@@ -95,6 +95,7 @@ class StoryWorker:
         values: dict[str, str] = {}
         sha1s: dict[str, str] = {}
         sha256s: dict[str, str] = {}
+        sizes: dict[str, int] = {}
         problems: dict[int, tuple[Problem, ...]] = {}
         deleted: set[int] = set()
         jobs = [job for files in epics for job in files.jobs()]
@@ -104,6 +105,7 @@ class StoryWorker:
                 problems[i] = found
                 continue
             values[job.key] = text.decode("utf-8")
+            sizes[job.key] = len(text)
             sha1s[job.key] = sha1
             sha256s[job.key] = sha256
             if is_deleted:
@@ -119,6 +121,7 @@ class StoryWorker:
             sha256s=sha256s,
         )
         plan.sha1s = sha1s
+        plan.sizes = sizes
         sink = self._sink(plan) if plan.to_write() else None
         stats = (
             apply_plan(plan, sink, batch_size=self.spec.batch_size)

@@ -178,8 +178,9 @@ class KvStore:
         # the client already pairs HGETALL's flat reply into a dict
         return {str(k): str(v) for k, v in dict(raw or {}).items()}
 
-    def scan(self, match: str, count: int = 10_000) -> list[str]:
-        """Every key matching ``match`` (SCAN, never KEYS: safe on a shared store)."""
+    def scan(self, match: str, count: int = 10_000, *, ordered: bool = True) -> list[str]:
+        """Every key matching ``match`` (SCAN, never KEYS: safe on a shared store), once
+        each; sorted unless ``ordered`` is False."""
         keys: list[str] = []
         cursor = "0"
         with _translated(self.url, f"scanning {match}"):
@@ -189,4 +190,4 @@ class KvStore:
                 keys.extend(batch)
                 if cursor == "0":
                     break
-        return sorted(set(keys))
+        return sorted(set(keys)) if ordered else list(dict.fromkeys(keys))

@@ -130,7 +130,12 @@ def test_pool_and_thread_report_the_adversarial_tree_identically(
     assert snapshot(clean_engine) == pool_state
     assert_holds_discovered(clean_engine, adversarial)  # the BOM + CRLF story too
     assert plan_rows(pool) == plan_rows(thread)
-    assert pool.inventory.skipped == thread.inventory.skipped
+    # and in the same order: the plan in the keys' order, skipped files by key
+    assert [(e.key, e.action) for e in pool.plan.entries] == [
+        (e.key, e.action) for e in thread.plan.entries
+    ]
+    assert list(pool.inventory.skipped) == list(thread.inventory.skipped)
+    assert list(pool.inventory.skipped) == sorted(pool.inventory.skipped)
     for key in pool.inventory.skipped:
         assert clean_engine.get(key) is None
 
@@ -379,3 +384,59 @@ def test_the_pool_starts_only_for_big_trees(pm_copy: Path, tmp_path: Path) -> No
     assert not has_story_files(tmp_path / "missing", None, 1)  # an estimate never raises
     assert 0 <= default_workers() <= MAX_WORKERS
     assert auto_workers(pm_copy, None) == 0  # ~60 stories: all on the thread
+
+
+UNGUARDED_SCRIPT = """
+import sys
+from pathlib import Path
+from pmkv.migrate.kv import KvStore
+from pmkv.migrate.runner import MigrateOptions, migrate
+pm, home, url, token = sys.argv[1:5]
+with KvStore(url, token) as kv:  # no `if __name__ == "__main__":` guard
+    migrate(kv, MigrateOptions(Path(pm), Path(home), backup=False, workers=2, story_chunk=50))
+"""
+
+
+def test_a_script_without_a_main_guard_starts_no_second_migration(
+    tmp_path: Path, gateway: RunningGateway, clean_engine: redis.Redis
+) -> None:
+    """Each worker imports the caller's main module: a script calling migrate() at its
+    top level would run a migration per worker. Those calls are refused, so the one
+    real run fails with a clear error and no other run exists."""
+    from pmkv.generate.tree import generate_tree
+
+    generate_tree(tmp_path / "pm", projects=1, stories=300, seed=2, workers=0)
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED_SCRIPT, encoding="utf-8")
+    home = tmp_path / "home"
+    args = [str(tmp_path / "pm"), str(home), gateway.url, gateway.token]
+    done = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "WorkerFailed" in done.stderr
+    assert "called while a story worker process imported the main module" in done.stderr
+    assert [meta.state for meta in list_runs(home)] == ["failed"]
+
+
+def test_a_story_file_broken_during_the_verify_is_a_difference(
+    pm_copy: Path, tmp_path: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    """The verify reads a worker's story again only where the KV differs; a file that
+    became invalid meanwhile is reported as changed, and the run still completes."""
+    key = KS.story(P, "zsdzsd", "F-ZSDZSD-001")
+    clean_engine.set(key, '{"id":"F-ZSDZSD-001","title":"edited in the app"}')  # a conflict
+    path = pm_copy / P / "zsdzsd" / "F-ZSDZSD-001.json"
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "verify" and path.read_bytes()[:1] == b"{":
+            path.write_text("not json", encoding="utf-8")
+
+    home = tmp_path / "home"
+    result = migrate(store, MigrateOptions(pm_copy, home, backup=False, workers=0), progress)
+    assert result.verify is not None
+    changed = [d for d in result.verify.differences if d.key == key]
+    assert len(changed) == 1
+    assert "changed while it was being migrated" in changed[0].detail
+    assert result.exit_code == ExitCode.DIFFERENCES
+    assert [meta.state for meta in list_runs(home)] == ["complete"]

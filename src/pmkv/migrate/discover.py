@@ -176,6 +176,7 @@ def discover(
     inv.all_valid_projects = sorted(
         set(inv.all_valid_projects) | {p for p, pi in inv.projects.items() if pi.valid}
     )
+    inv.skipped = dict(sorted(inv.skipped.items()))  # the same whatever order reads end in
     rules.check_duplicates(walker.inv)
     return inv
 

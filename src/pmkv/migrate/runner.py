@@ -7,6 +7,7 @@ folder or backup: it reads the KV (when one is given) and changes nothing anywhe
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from pmkv.migrate import runs
 from pmkv.migrate.backup import BackupInfo, create_backup
 from pmkv.migrate.chunks import ChunkWriter
 from pmkv.migrate.discover import discover
-from pmkv.migrate.errors import MigrateAborted
+from pmkv.migrate.errors import MigrateAborted, MigrateError
 from pmkv.migrate.journal import Journal
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.lists import expected_values
@@ -57,6 +58,14 @@ def migrate(
     """Run one migration; ``store`` None only for a dry run against nothing (all creates)."""
     if store is None and not options.dry_run:
         raise ValueError("a real migration needs a store")
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # a story worker is importing the caller's main module, which calls migrate()
+        # at its top level: running it here would start a migration per worker
+        raise MigrateError(
+            "migrate() was called while a story worker process imported the main module",
+            hint="call migrate() under `if __name__ == '__main__':` in your script,"
+            " or pass MigrateOptions(workers=0)",
+        )
     ks = options.keyspace
     timings: dict[str, float] = {}
     started = last = time.perf_counter()
@@ -84,6 +93,11 @@ def migrate(
                 journal = Journal(runs.write_meta(options.home, meta) / runs.JOURNAL_FILE)
                 run.append((meta, journal))
             return run[0]
+
+    def mark_failed() -> None:
+        for meta, journal in run:
+            journal.close()
+            runs.write_meta(options.home, replace(meta, state="failed", finished_at=runs.now_iso()))
 
     def make_sink() -> Sink:
         if options.dry_run or store is None:
@@ -157,13 +171,15 @@ def migrate(
         known = {r.key: r.sha256 for r in inv.records() if r.sha256 and r.key in rest}
         writer.submit(rest, inv.skipped, list_keys, known)
         plan, stats = writer.finish()
+        # chunks land in whatever order the writers finish: report in the keys' order
+        # (records in walk order, then the lists; skipped files last, by key)
+        order = {key: i for i, key in enumerate(values)}
+        plan.entries.sort(key=lambda entry: order.get(entry.key, len(order)))
     except BaseException:
         if stories is not None:
             stories.close(cancel=True)
         writer.finish_quietly()
-        for meta, journal in run:  # the journal is complete up to the failure: rollback works
-            journal.close()
-            runs.write_meta(options.home, replace(meta, state="failed", finished_at=runs.now_iso()))
+        mark_failed()  # the journals are complete up to the failure: rollback works
         raise
     if not run and store is not None and not options.dry_run:
         make_sink()  # nothing to write: still a run, with its report (and an empty journal)
@@ -175,15 +191,19 @@ def migrate(
     run_meta = run[0][0] if run else None
     result_verify = None
     if store is not None and not options.dry_run and options.verify:
-        result_verify = verify(
-            store,
-            inv,
-            ks,
-            expected=values,
-            digests=writer.all_digests(),
-            verified=writer.verified,
-            progress=progress,
-        )
+        try:
+            result_verify = verify(
+                store,
+                inv,
+                ks,
+                expected=values,
+                digests=writer.all_digests(),
+                verified=writer.verified,
+                progress=progress,
+            )
+        except BaseException:  # written, not verified: the run did not complete
+            mark_failed()
+            raise
         lap("verify")
     timings["total"] = time.perf_counter() - started
     result = MigrateResult(

@@ -28,6 +28,9 @@ from pmkv.migrate.kv import KvStore
 from pmkv.migrate.storyload import EpicFiles
 from pmkv.migrate.storywork import ChunkOutcome, StoryWorker, WorkSpec, run_chunk, start_worker
 
+# what starting a process raises where there are none (no /dev/shm for the semaphores,
+# a daemonic caller): the chunks then all run on the thread
+_CANNOT_START = (OSError, ValueError, AssertionError)
 CHUNK = 1000  # stories per chunk: one plan read, one journal line, its write batches
 MAX_WORKERS = 4
 # Below this many story files the thread does it all: starting the workers (a server
@@ -110,6 +113,7 @@ class StoryRunner:
         self._thread: ThreadPoolExecutor | None = None
         self._pool: ProcessPoolExecutor | None = None
         self.submitted = 0
+        self._pool_used = False
 
     def _work_spec(self) -> WorkSpec:
         if self._spec is None:  # made with the first chunk: a real run opens its folder here
@@ -124,21 +128,13 @@ class StoryRunner:
             assert self._local is not None
             return self._thread, self._local.run
         if self._pool is None:
-            context: BaseContext
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                forkserver = multiprocessing.get_context("forkserver")
-                # the main module too: imported once by the server, not by every worker
-                # (a worker would import the CLI's script, or a caller's, to "prepare")
-                forkserver.set_forkserver_preload(["__main__", "pmkv.migrate.storywork"])
-                context = forkserver
-            else:  # Windows: a fresh interpreter per worker
-                context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(
-                self.workers,
-                mp_context=context,
-                initializer=start_worker,
-                initargs=(self._work_spec(), os.getpid()),
-            )
+            try:
+                self._pool = _start_pool(self.workers, self._work_spec())
+            except _CANNOT_START:
+                # no processes here (a sandbox without /dev/shm, a daemonic caller):
+                # every chunk on the thread, as with --workers 0
+                self.workers = 0
+                return self._executor()
         return self._pool, run_chunk
 
     def submit(self, epics: list[EpicFiles]) -> Future[ChunkOutcome]:
@@ -148,6 +144,13 @@ class StoryRunner:
             future = executor.submit(task, epics)
         except BrokenProcessPool as exc:
             raise _failed(exc) from exc
+        except _CANNOT_START:  # the first worker could not be started: none will
+            if executor is not self._pool or self._pool_used:
+                raise
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self.workers = 0
+            return self.submit(epics)
+        self._pool_used = self._pool_used or executor is self._pool
         self.submitted += 1
         return future
 
@@ -170,9 +173,23 @@ class StoryRunner:
             self._local = None
 
 
+def _start_pool(workers: int, spec: WorkSpec) -> ProcessPoolExecutor:
+    context: BaseContext
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        forkserver = multiprocessing.get_context("forkserver")
+        forkserver.set_forkserver_preload(["pmkv.migrate.storywork"])
+        context = forkserver
+    else:  # Windows: a fresh interpreter per worker
+        context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=start_worker, initargs=(spec,)
+    )
+
+
 def _failed(exc: BaseException) -> WorkerFailed:
     return WorkerFailed(
         f"a story worker process stopped unexpectedly: {exc}",
-        hint="re-run `pmkv migrate` (it resumes; add --workers 0 to read and write"
-        " every story in this process)",
+        hint="re-run `pmkv migrate` (it resumes; add --workers 0 to read and write every"
+        " story in this process). A script calling migrate() must do so under"
+        " `if __name__ == '__main__':` (each worker imports the script)",
     )

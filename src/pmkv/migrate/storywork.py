@@ -18,10 +18,9 @@ more than the parallel parsing saved. Writing from the worker itself is what pay
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import select
 import threading
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -163,42 +162,30 @@ class StoryWorker:
 _WORKER: StoryWorker | None = None
 
 
-def _exit_with(pid: int) -> None:
-    """End this worker as soon as process ``pid`` (the migration) ends, however it ends.
+def _exit_with_migration() -> None:
+    """End this worker as soon as the migration that started it ends, however it ends.
 
     A killed migration must not leave workers behind: their parent is the forkserver,
-    not the migration, and they would wait on their task queue forever. A thread waits
-    on a pidfd (Linux >= 5.3; elsewhere it polls) and exits the process. Exiting mid-chunk
+    not the migration, and they would wait on their task queue forever. The handle
+    ``multiprocessing.parent_process()`` gives a worker is the migrating process's (it
+    asked for the worker): a thread waits on it and exits the process. Exiting mid-chunk
     is as safe as a kill: every chunk is journalled before it is written.
     """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing: nothing to watch
+        return
 
     def watch() -> None:
-        try:
-            fd = os.pidfd_open(pid)
-        except (AttributeError, OSError):  # not Linux, or an old kernel: poll
-            while _alive(pid):
-                time.sleep(0.5)
-        else:
-            select.select([fd], [], [])
+        parent.join()
         os._exit(1)
 
     threading.Thread(target=watch, name="pmkv-exit-with-migration", daemon=True).start()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else (the pid was reused)
-        return False
-    return True
-
-
-def start_worker(spec: WorkSpec, migration_pid: int) -> None:
+def start_worker(spec: WorkSpec) -> None:
     """Pool initializer: this process's worker, journalling to its own file."""
     global _WORKER
-    _exit_with(migration_pid)
+    _exit_with_migration()
     _WORKER = StoryWorker(replace(spec, name=f"w{os.getpid()}"))
 
 

@@ -433,7 +433,9 @@ def test_a_story_file_broken_during_the_verify_is_a_difference(
             path.write_text("not json", encoding="utf-8")
 
     home = tmp_path / "home"
-    result = migrate(store, MigrateOptions(pm_copy, home, backup=False, workers=0), progress)
+    # one chunk, so on the story thread: its records keep no text
+    options = MigrateOptions(pm_copy, home, backup=False, workers=1)
+    result = migrate(store, options, progress)
     assert result.verify is not None
     changed = [d for d in result.verify.differences if d.key == key]
     assert len(changed) == 1

@@ -47,7 +47,7 @@ class MigrateOptions:
     # asked with the plan before anything is written; False aborts (nothing written)
     confirm: Callable[[Plan], bool] | None = None
     verify: bool = True
-    # story worker processes (None: storyrun.auto_workers; 0: all on a thread)
+    # story worker processes (None: storyrun.auto_workers; 0: none, stories read here)
     workers: int | None = None
     story_chunk: int = CHUNK
 
@@ -125,6 +125,9 @@ def migrate(
     # Stream (write while reading) unless forced overwrites must be confirmed first:
     # then the stories are read here, planned with the rest, and written after the yes.
     stream = not (options.force and options.confirm is not None and not options.dry_run)
+    # Big trees: story workers read and write the stories (see storyrun). Otherwise this
+    # process reads them while its writer thread writes what is read (measured at 10,000
+    # stories: 0.61 s, against 0.75-0.95 s through a story thread or workers).
     workers = options.workers
     if workers is None and stream:
         workers = auto_workers(options.pm_dir, options.projects)
@@ -136,7 +139,7 @@ def migrate(
             chunk=options.story_chunk,
             on_outcome=writer.stories_done,
         )
-        if stream
+        if stream and workers
         else None
     )
     try:

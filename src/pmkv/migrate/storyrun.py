@@ -33,10 +33,11 @@ from pmkv.migrate.storywork import ChunkOutcome, StoryWorker, WorkSpec, run_chun
 _CANNOT_START = (OSError, ValueError, AssertionError)
 CHUNK = 1000  # stories per chunk: one plan read, one journal line, its write batches
 MAX_WORKERS = 4
-# Below this many story files the thread does it all: starting the workers (a server
-# process importing pmkv, a client each) costs about what they save. Measured on 2 CPUs
-# (2026-11-26): 10,000 stories 0.7-1.0 s on the thread, 0.7-0.95 s with 3 workers;
-# 100,000 stories ~7 s on the thread, 5.0-5.4 s with 3 workers.
+# Below this many story files no worker starts (the migration reads the stories itself,
+# see runner): starting the workers (a server process importing pmkv, a client each)
+# costs about what they save. Measured on 2 CPUs (2026-11-26): 10,000 stories 0.55-0.68
+# s in-process, 0.6-0.95 s with 3 workers; 100,000 stories ~7 s in-process, 4.7-5.4 s
+# with 3 workers.
 POOL_MIN_STORIES = 20_000
 
 

@@ -13,6 +13,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -107,6 +108,13 @@ def verify(
     they count as checked without being compared again.
     """
     started = time.perf_counter()
+    # The keys -> files direction needs every key under pm:*: that scan (the gateway's and
+    # the engine's work, mostly) runs on its own thread while the values are compared
+    # here. Both start after every write; the scan is a read, left to end on its own if
+    # this verify fails first.
+    scanner = ThreadPoolExecutor(1, thread_name_prefix="pmkv-verify-scan")
+    scanning = scanner.submit(store.scan, "pm:*", ordered=False)
+    scanner.shutdown(wait=False)
     pl_key = ks.projects_list()
     if expected is None:
         current_pl = store.get_many([pl_key])[0] if inv.selected else None
@@ -151,7 +159,7 @@ def verify(
             continue
         if value != want and not (key == pl_key and inv.selected and _contains(value, inv)):
             differences.append(_changed(key, want, value, paths.get(key)))
-    scanned = _scan_scope(store, inv, ks, known)
+    scanned = _scan_scope(scanning.result(), inv, ks, known)
     for key in sorted(scanned.keys() - expected.keys()):  # set difference: C speed
         ref = inv.skipped.get(key)
         why = f"{ref} is invalid, so it is not migrated" if ref else "no file for this key"
@@ -184,7 +192,7 @@ def _contains(value: str, inv: Inventory) -> bool:
 
 
 def _scan_scope(
-    store: KvStore, inv: Inventory, ks: Keyspace, known: dict[str, tuple[str, str | None]]
+    keys: list[str], inv: Inventory, ks: Keyspace, known: dict[str, tuple[str, str | None]]
 ) -> dict[str, tuple[str, str | None]]:
     """Keys in KV that belong to the migrated projects, with their (kind, project).
 
@@ -193,7 +201,7 @@ def _scan_scope(
     """
     wanted = set(inv.projects)
     out: dict[str, tuple[str, str | None]] = {}
-    for key in store.scan("pm:*", ordered=False):
+    for key in keys:
         found = known.get(key)
         if found is None:
             ref = ks.parse(key)

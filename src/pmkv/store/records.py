@@ -46,6 +46,9 @@ DateOrDateTime = Annotated[str, StringConstraints(pattern=_DATE_OR_DATETIME)]
 StoryId = Annotated[str, StringConstraints(pattern=STORY_ID_RE.pattern.replace(r"\Z", "$"))]
 Status = Literal["todo", "in_progress", "blocked", "done"]
 Priority = Literal["low", "medium", "high", "critical"]
+Confidence = Literal["low", "medium", "high"]
+FileRole = Literal["primary", "supporting", "test"]
+RequirementType = Literal["functional", "non-functional"]
 Count = Annotated[int, Field(ge=0)]
 
 
@@ -64,12 +67,12 @@ class Person(_Rules):
 
 class Estimate(_Rules):
     storyPoints: Count = 0
-    confidence: Literal["low", "medium", "high"] | None = None
+    confidence: Confidence | None = None
 
 
 class StoryFile(_Rules):
     path: NonEmpty
-    role: Literal["primary", "supporting", "test"]
+    role: FileRole
 
 
 class StoryMetadata(_Rules):
@@ -81,7 +84,7 @@ class StoryMetadata(_Rules):
 class Story(_Rules):
     id: StoryId
     epicId: str | None = None
-    requirementType: Literal["functional", "non-functional"] = "functional"
+    requirementType: RequirementType = "functional"
     title: NonEmpty
     summary: str = ""
     description: str = ""

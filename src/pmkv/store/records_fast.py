@@ -23,7 +23,7 @@ as the models' ``strict=True`` does. Unknown fields are ignored by both.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta, Struct
@@ -33,7 +33,10 @@ from pmkv.store.records import (
     _DATE_OR_DATETIME,
     _DATETIME,
     STORY_ID_RE,
+    Confidence,
+    FileRole,
     Priority,
+    RequirementType,
     Status,
 )
 
@@ -53,12 +56,12 @@ Count = Annotated[int, Meta(ge=0)]
 
 class _Estimate(Struct):
     storyPoints: Count = 0
-    confidence: Literal["low", "medium", "high"] | None = None
+    confidence: Confidence | None = None
 
 
 class _StoryFile(Struct):
     path: NonEmpty
-    role: Literal["primary", "supporting", "test"]
+    role: FileRole
 
 
 class _StoryMetadata(Struct):
@@ -73,7 +76,7 @@ class _Story(Struct):
     createdAt: DateTime
     updatedAt: DateTime
     epicId: str | None = None
-    requirementType: Literal["functional", "non-functional"] = "functional"
+    requirementType: RequirementType = "functional"
     summary: str = ""
     description: str = ""
     acceptanceCriteria: list[str] = []

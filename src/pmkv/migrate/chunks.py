@@ -82,14 +82,12 @@ class ChunkWriter:
     def stories_done(self, keys: list[str], outcome: ChunkOutcome) -> None:
         """A story worker's chunk (``keys``: of its valid stories, in the outcome's order):
         its plan, the keys it proved, the digests of the others."""
-        force = self._force
         reasons = outcome.reasons
-        entries = []
-        for v, (key, code) in enumerate(zip(keys, outcome.actions, strict=True)):
-            action = CODE_ACTIONS[code]
-            write = action in ("create", "update") or (action == "conflict" and force)
-            entries.append(PlanEntry(key, action, write, reasons.get(v, "")))
-        self.story_plans.append(Plan(entries, {}, {}, {}, force))
+        entries = [
+            PlanEntry(key, *CODE_ACTIONS[code], reasons.get(v, ""))
+            for v, (key, code) in enumerate(zip(keys, outcome.actions, strict=True))
+        ]
+        self.story_plans.append(Plan(entries, {}, {}, {}, self._force))
         self.story_keys.update(keys)
         self.story_verified.update(
             k for k, flag in zip(keys, outcome.proven, strict=True) if flag == "1"
@@ -97,6 +95,9 @@ class ChunkWriter:
         self.story_digests.update((keys[v], sha1) for v, sha1 in outcome.sha1s.items())
         self.stories_written += outcome.written
         self.story_batches += outcome.batches
+        self._report_progress()
+
+    def _report_progress(self) -> None:
         if self._progress:
             self._progress("write", self.total_written, len(self.submitted) + len(self.story_keys))
 
@@ -162,8 +163,7 @@ class ChunkWriter:
         self.plans.append(plan)
         self.written += stats.written
         self.batches += stats.batches
-        if self._progress:
-            self._progress("write", self.total_written, len(self.submitted) + len(self.story_keys))
+        self._report_progress()
 
     def finish(self) -> tuple[Plan, WriteStats]:
         """Wait for every chunk; the merged plan and totals (raises the first failure)."""

@@ -53,9 +53,16 @@ class WorkSpec:
         return self.run_folder / f"{JOURNAL_PREFIX}-{self.name}.jsonl"
 
 
-# one character per planned story in a ChunkOutcome (a string pickles as one object)
-ACTION_CODES: dict[Action, str] = {"create": "c", "update": "u", "unchanged": "=", "conflict": "x"}
-CODE_ACTIONS: dict[str, Action] = {code: action for action, code in ACTION_CODES.items()}
+# one character per planned story in a ChunkOutcome (a string pickles as one object):
+# its plan action and whether the plan writes it, as build_plan decided
+ACTION_CODES: dict[tuple[Action, bool], str] = {
+    ("create", True): "c",
+    ("update", True): "u",
+    ("unchanged", False): "=",
+    ("conflict", False): "x",
+    ("conflict", True): "X",  # --force
+}
+CODE_ACTIONS: dict[str, tuple[Action, bool]] = {code: a for a, code in ACTION_CODES.items()}
 
 
 class ChunkOutcome(NamedTuple):
@@ -132,7 +139,7 @@ class StoryWorker:
         return ChunkOutcome(
             problems,
             frozenset(deleted),
-            "".join(ACTION_CODES[e.action] for e in plan.entries),
+            "".join(ACTION_CODES[e.action, e.write] for e in plan.entries),
             {v: e.reason for v, e in enumerate(plan.entries) if e.reason},
             flags,
             {v: sha1s[key] for v, key in enumerate(values) if flags[v] == "0"},

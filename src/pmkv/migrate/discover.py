@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from pmkv.migrate import rules
 from pmkv.migrate.errors import SourceMissing
@@ -22,7 +22,7 @@ from pmkv.migrate.inventory import (
     ProjectInventory,
     Record,
 )
-from pmkv.migrate.storyload import EpicFiles, Problem, load_story
+from pmkv.migrate.storyload import EpicFiles, ReadStories, read_stories
 from pmkv.store import records
 from pmkv.store.codec import JsonValue
 from pmkv.store.codec_fast import load_js
@@ -183,34 +183,8 @@ def discover(
 
 def _load_stories(walker: Walker, epic: EpicInventory, files: EpicFiles) -> None:
     """Load an epic's story files here, keeping their texts (discovery without a runner)."""
-    problems: dict[int, tuple[Problem, ...]] = {}
-    deleted: set[int] = set()
-    texts: list[str | None] = []
-    sha1s: list[str] = []
-    sha256s: list[str] = []
-    for i, job in enumerate(files.jobs()):
-        text, found, sha1, sha256, is_deleted = load_story(job)
-        if text is None:
-            problems[i] = found
-        elif is_deleted:
-            deleted.add(i)
-        texts.append(text.decode() if text is not None else None)
-        sha1s.append(sha1)
-        sha256s.append(sha256)
-    read = ReadStories(problems, deleted, texts, sha1s, sha256s)
+    read = read_stories(files.jobs())
     walker.inv.anomalies.extend(take_stories(walker, epic, files, read))
-
-
-class ReadStories(NamedTuple):
-    """An epic's story files as read, by position in its ``EpicFiles.names``."""
-
-    problems: dict[int, tuple[Problem, ...]]  # the files that are not migrated, and why
-    deleted: set[int] | frozenset[int]  # soft-deleted stories
-    # read here: per file its text (None: see problems) and digests; None when a story
-    # worker read them (and wrote them: this process keeps no text)
-    texts: list[str | None] | None = None
-    sha1s: list[str] | None = None
-    sha256s: list[str] | None = None
 
 
 def take_stories(
@@ -241,16 +215,17 @@ def take_stories(
             )
             inv.skipped[prefix + sid] = rel
             continue
+        text = texts[i] if texts else None  # none kept when a story worker read it
         stories[sid] = Record(
             "story",
             prefix + sid,
             rel_base + name,
             None,
-            texts[i] if texts is not None else None,
+            text.decode("utf-8") if text is not None else None,
             project,
             epic_name,
-            sha1s[i] if sha1s is not None else "",
-            sha256s[i] if sha256s is not None else "",
+            sha1s[i] if sha1s else "",
+            sha256s[i] if sha256s else "",
             i in deleted,
         )
     inv.files_read += len(names)

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, NamedTuple
 
 from pmkv.migrate.inventory import Anomaly, EpicInventory
-from pmkv.migrate.storyload import EpicFiles
+from pmkv.migrate.storyload import EpicFiles, ReadStories
 from pmkv.migrate.storywork import ChunkOutcome
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class StoryFeed:
             self._take(self.runner.take(future), epics)
 
     def _take(self, outcome: ChunkOutcome, epics: list[_Epic]) -> None:
-        from pmkv.migrate.discover import ReadStories, take_stories
+        from pmkv.migrate.discover import take_stories
 
         problems, deleted = outcome.problems, outcome.deleted
         keys: list[str] = []  # of the valid stories, in order: what the outcome is about

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from pmkv.store import records
@@ -64,6 +65,37 @@ class StoryOutcome(NamedTuple):
     sha1: str = ""  # of the UTF-8 text (what the engine's redis.sha1hex gives)
     sha256: str = ""  # of the UTF-8 text (the ledger's content hash)
     deleted: bool = False  # soft-deleted: the app keeps it out of epic.storyIds
+
+
+class ReadStories(NamedTuple):
+    """Story files as read, by position in the list of jobs (an epic's file names)."""
+
+    problems: dict[int, tuple[Problem, ...]]  # the files that are not migrated, and why
+    deleted: set[int] | frozenset[int]  # soft-deleted stories
+    # per file the UTF-8 text to store (None: see problems) and its digests; empty when
+    # a story worker read them (and wrote them: the migrating process keeps no text)
+    texts: Sequence[bytes | None] = ()
+    sha1s: Sequence[str] = ()
+    sha256s: Sequence[str] = ()
+
+
+def read_stories(jobs: list[StoryJob]) -> ReadStories:
+    """:func:`load_story` for each job (an epic's, or a worker's chunk)."""
+    problems: dict[int, tuple[Problem, ...]] = {}
+    deleted: set[int] = set()
+    texts: list[bytes | None] = []
+    sha1s: list[str] = []
+    sha256s: list[str] = []
+    for i, job in enumerate(jobs):
+        text, found, sha1, sha256, is_deleted = load_story(job)
+        if text is None:
+            problems[i] = found
+        elif is_deleted:
+            deleted.add(i)
+        texts.append(text)
+        sha1s.append(sha1)
+        sha256s.append(sha256)
+    return ReadStories(problems, deleted, texts, sha1s, sha256s)
 
 
 _FIRST_READ = 1 << 16  # a story file is ~2-3 KB; bigger ones take more reads

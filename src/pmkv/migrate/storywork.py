@@ -29,7 +29,7 @@ from pmkv.migrate.journal import Journal
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.plan import Action, Plan, build_plan, read_current
 from pmkv.migrate.sink import KvSink, RecordingSink, Sink, WriteStats, apply_plan
-from pmkv.migrate.storyload import EpicFiles, Problem, load_story
+from pmkv.migrate.storyload import EpicFiles, Problem, read_stories
 
 JOURNAL_PREFIX = "journal"  # each worker journals to journal-<name>.jsonl in the run folder
 
@@ -98,24 +98,18 @@ class StoryWorker:
         self._journal: Journal | None = None
 
     def run(self, epics: list[EpicFiles]) -> ChunkOutcome:
+        jobs = [job for files in epics for job in files.jobs()]
+        read = read_stories(jobs)
         values: dict[str, str] = {}
         sha1s: dict[str, str] = {}
         sha256s: dict[str, str] = {}
         sizes: dict[str, int] = {}
-        problems: dict[int, tuple[Problem, ...]] = {}
-        deleted: set[int] = set()
-        jobs = [job for files in epics for job in files.jobs()]
-        for i, job in enumerate(jobs):
-            text, found, sha1, sha256, is_deleted = load_story(job)
-            if text is None:
-                problems[i] = found
-                continue
-            values[job.key] = text.decode("utf-8")
-            sizes[job.key] = len(text)
-            sha1s[job.key] = sha1
-            sha256s[job.key] = sha256
-            if is_deleted:
-                deleted.add(i)
+        for job, text, sha1, sha256 in zip(jobs, read.texts, read.sha1s, read.sha256s, strict=True):
+            if text is not None:
+                values[job.key] = text.decode("utf-8")
+                sizes[job.key] = len(text)
+                sha1s[job.key] = sha1
+                sha256s[job.key] = sha256
         before, ledger = read_current(self.store, values, sha1s)
         plan = build_plan(
             values,
@@ -137,8 +131,8 @@ class StoryWorker:
         proven = sink.verified if sink is not None else set()
         flags = "".join("1" if key in proven else "0" for key in values)
         return ChunkOutcome(
-            problems,
-            frozenset(deleted),
+            read.problems,
+            frozenset(read.deleted),
             "".join(ACTION_CODES[e.action, e.write] for e in plan.entries),
             {v: e.reason for v, e in enumerate(plan.entries) if e.reason},
             flags,

@@ -116,12 +116,15 @@ class KvStore:
                 pipe.execute(list(command))
             return list(pipe.exec())
 
-    def _batched_reads(self, commands: Sequence[Sequence[Any]], what: str) -> list[Any]:
+    def _each(self, commands: Sequence[Sequence[Any]], what: str) -> list[Any]:
+        """Every command's result, ``READS_PER_REQUEST`` commands a request."""
         out: list[Any] = []
         for start in range(0, len(commands), READS_PER_REQUEST):
-            for result in self.pipeline(commands[start : start + READS_PER_REQUEST], what):
-                out.extend(result)
+            out.extend(self.pipeline(commands[start : start + READS_PER_REQUEST], what))
         return out
+
+    def _batched_reads(self, commands: Sequence[Sequence[Any]], what: str) -> list[Any]:
+        return [value for result in self._each(commands, what) for value in result]
 
     def get_many(self, keys: Sequence[str]) -> list[str | None]:
         """GET every key (MGET in chunks, several chunks per request)."""
@@ -136,19 +139,10 @@ class KvStore:
         key instead of every value; values are fetched only for keys that differ.
         """
         commands = [
-            compare_command(chunk, sha1s[start : start + len(chunk)])
-            for start, chunk in zip(
-                range(0, len(keys), READ_CHUNK), _chunks(keys, READ_CHUNK), strict=True
-            )
+            compare_command(keys[start : start + READ_CHUNK], sha1s[start : start + READ_CHUNK])
+            for start in range(0, len(keys), READ_CHUNK)
         ]
-        out: list[str] = []
-        for start in range(0, len(commands), READS_PER_REQUEST):
-            out.extend(
-                self.pipeline(
-                    commands[start : start + READS_PER_REQUEST], f"comparing {len(keys)} keys"
-                )
-            )
-        found = "".join(out)
+        found = "".join(self._each(commands, f"comparing {len(keys)} keys"))
         if len(found) != len(keys):
             raise StoreRejected(
                 f"the store at {self.url} answered {len(found)} statuses for {len(keys)} keys",
@@ -161,11 +155,7 @@ class KvStore:
         before comparing, since a native EXISTS costs the engine far less than the compare
         script and most often answers 0."""
         commands = [["EXISTS", *chunk] for chunk in _chunks(keys, READ_CHUNK)]
-        total = 0
-        for start in range(0, len(commands), READS_PER_REQUEST):
-            part = commands[start : start + READS_PER_REQUEST]
-            total += sum(int(n) for n in self.pipeline(part, f"checking {len(keys)} keys"))
-        return total
+        return sum(int(n) for n in self._each(commands, f"checking {len(keys)} keys"))
 
     def hget_many(self, hash_key: str, fields: Sequence[str]) -> list[str | None]:
         """HMGET ``fields`` of ``hash_key`` in chunks."""

@@ -442,3 +442,22 @@ def test_a_story_file_broken_during_the_verify_is_a_difference(
     assert "changed while it was being migrated" in changed[0].detail
     assert result.exit_code == ExitCode.DIFFERENCES
     assert [meta.state for meta in list_runs(home)] == ["complete"]
+
+
+def test_where_no_process_can_start_the_thread_takes_every_chunk(
+    pm_copy: Path, tmp_path: Path, store: KvStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pmkv.migrate.storyrun as storyrun
+
+    def no_processes(workers: int, spec: WorkSpec) -> None:
+        raise OSError("no /dev/shm here")  # what creating the pool's semaphores raises
+
+    monkeypatch.setattr(storyrun, "_start_pool", no_processes)
+    home = tmp_path / "home"
+    result = migrate(store, pooled(pm_copy, home))
+    assert result.exit_code == ExitCode.OK
+    assert result.verify is not None
+    assert result.verify.ok
+    assert result.run_id is not None
+    names = [p.name for p in journal_files(run_dir(home, result.run_id))]
+    assert names == [JOURNAL_FILE, "journal-stories.jsonl"]  # no worker's journal

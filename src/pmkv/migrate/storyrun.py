@@ -114,7 +114,6 @@ class StoryRunner:
         self._thread: ThreadPoolExecutor | None = None
         self._pool: ProcessPoolExecutor | None = None
         self.submitted = 0
-        self._pool_used = False
 
     def _work_spec(self) -> WorkSpec:
         if self._spec is None:  # made with the first chunk: a real run opens its folder here
@@ -129,29 +128,26 @@ class StoryRunner:
             assert self._local is not None
             return self._thread, self._local.run
         if self._pool is None:
-            try:
-                self._pool = _start_pool(self.workers, self._work_spec())
-            except _CANNOT_START:
-                # no processes here (a sandbox without /dev/shm, a daemonic caller):
-                # every chunk on the thread, as with --workers 0
-                self.workers = 0
-                return self._executor()
+            self._pool = _start_pool(self.workers, self._work_spec())
         return self._pool, run_chunk
 
     def submit(self, epics: list[EpicFiles]) -> Future[ChunkOutcome]:
         """Queue one chunk: the story files of ``epics``."""
-        executor, task = self._executor()
+        first_for_pool = self.workers > 0 and self.submitted == 1  # chunk 1: the thread
         try:
+            executor, task = self._executor()
             future = executor.submit(task, epics)
         except BrokenProcessPool as exc:
             raise _failed(exc) from exc
-        except _CANNOT_START:  # the first worker could not be started: none will
-            if executor is not self._pool or self._pool_used:
+        except _CANNOT_START:
+            if not first_for_pool:
                 raise
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            # no processes here (a sandbox without /dev/shm, a daemonic caller): every
+            # chunk on the thread, as with --workers 0
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
             self.workers = 0
             return self.submit(epics)
-        self._pool_used = self._pool_used or executor is self._pool
         self.submitted += 1
         return future
 

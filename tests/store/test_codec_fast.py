@@ -113,3 +113,15 @@ def test_load_js_rejects_like_the_codec() -> None:
     ):
         with pytest.raises(InvalidJSONError):
             load_js(bad, "bad.json")
+
+
+def test_judged_says_which_parser_read_the_file() -> None:
+    from pmkv.store.codec_fast import load_js_judged
+
+    assert load_js_judged(b'{"a": "b"}', "f", lambda v: 7) == ({"a": "b"}, b'{"a":"b"}', 7)
+    # refused by the judge, or a lone surrogate orjson refuses: the codec read it (0)
+    assert load_js_judged(b'{"a": 1.5}', "f", lambda v: 0)[2] == 0
+    value, raw, verdict = load_js_judged(b'{"a": "\\ud800"}', "f", lambda v: 7)
+    assert verdict == 0
+    assert value == {"a": "\ud800"}
+    assert raw == b'{"a":"\\ud800"}'

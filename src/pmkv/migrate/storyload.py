@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from pmkv.store import records
-from pmkv.store.codec_fast import load_js_utf8, plain
+from pmkv.store.codec_fast import load_js_judged, plain
 from pmkv.store.errors import InvalidJSONError
 from pmkv.store.records_fast import story_certain, story_passes
 
@@ -148,20 +148,16 @@ def story_plain(value: Any) -> bool:
     return True
 
 
-class _Judge:
-    """The ``is_plain`` test for one story: the strict mirror first (valid and plain in
-    one check, for the common story), else the shape walk. Remembers what it certified."""
+# story_judge's verdicts (load_js_judged answers 0 when the codec read the file)
+PLAIN, CERTAIN = 1, 2
 
-    __slots__ = ("certain",)
 
-    def __init__(self) -> None:
-        self.certain: object = None
-
-    def __call__(self, value: Any) -> bool:
-        if story_certain(value):
-            self.certain = value
-            return True
-        return story_plain(value)
+def story_judge(value: Any) -> int:
+    """The plain test for a story orjson read: :data:`CERTAIN` when the strict mirror
+    takes it (valid and plain in one check, the common story), else :func:`story_plain`."""
+    if story_certain(value):
+        return CERTAIN
+    return PLAIN if story_plain(value) else 0
 
 
 def load_story(job: StoryJob) -> StoryOutcome:
@@ -169,16 +165,14 @@ def load_story(job: StoryJob) -> StoryOutcome:
         data = read_bytes(job.path)
     except OSError as exc:
         return StoryOutcome(None, (Problem("unreadable", str(exc), "check permissions"),))
-    judge = _Judge()
     try:
-        value, raw = load_js_utf8(data, job.rel, judge)
+        value, raw, verdict = load_js_judged(data, job.rel, story_judge)
     except InvalidJSONError as exc:
         return StoryOutcome(None, (Problem("invalid-json", exc.message, exc.hint or ""),))
-    # The quick checks, for values orjson parsed (``judge.certain`` is that very value
-    # when the strict mirror took it); the model decides and says why. A lone surrogate
-    # escape (which orjson refuses, the codec keeps and the model refuses) shows in the
-    # serialized bytes as \udxxx: those always go to the model.
-    if value is not judge.certain and (b"\\ud" in raw or not story_passes(value)):
+    # Certified, or a quick pre-check of what orjson read; the model decides and says
+    # why. What the codec read goes straight to the model: it may hold a lone surrogate
+    # (orjson refuses those; the codec keeps them), which the mirror would take.
+    if verdict != CERTAIN and not (verdict == PLAIN and story_passes(value)):
         found = tuple(
             Problem(
                 "invalid-record",

@@ -10,8 +10,8 @@ and serialized by orjson, whose compact output is then byte-identical to
 and any file orjson rejects (a BOM, a lone surrogate escape, bad JSON) -- goes to the
 codec, which decides and reports. A hypothesis test checks both paths agree.
 
-Public API: ``load_js_utf8(data, source) -> (value, utf8 bytes)`` and
-``load_js(data, source) -> (value, text)``.
+Public API: ``load_js_utf8(data, source) -> (value, utf8 bytes)``,
+``load_js(data, source) -> (value, text)``, and ``load_js_judged`` (which parser read it).
 
 Why: per 2 KB story, ``parse_json`` + ``to_js_json`` cost ~29 µs and this path ~12 µs
 (measured 2026-11-26), which at 100,000 stories is ~1.7 s of a ~5 s migration budget.
@@ -58,6 +58,27 @@ def plain(value: object) -> bool:
     return True
 
 
+def load_js_judged(
+    data: bytes, source: str, judge: Callable[[Any], int]
+) -> tuple[JsonValue, bytes, int]:
+    """:func:`load_js_utf8`, saying which parser read the file: ``judge``'s verdict on the
+    value orjson read (truthy: that value and orjson's bytes were used), or 0 when the
+    codec read it (a value ``judge`` refused, or a file orjson rejects -- then the value
+    may hold what orjson never does, like a lone surrogate)."""
+    if orjson is not None:
+        try:
+            value: JsonValue = orjson.loads(data)
+            if type(value) in (dict, list):
+                verdict = judge(value)
+                if verdict:
+                    raw = orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER)
+                    return value, raw, verdict
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            pass  # the codec decides (and words the error)
+    value = parse_json(data, source=source)
+    return value, to_js_json(value).encode("utf-8"), 0
+
+
 def load_js_utf8(
     data: bytes, source: str, is_plain: Callable[[Any], bool] = plain
 ) -> tuple[JsonValue, bytes]:
@@ -69,15 +90,8 @@ def load_js_utf8(
     ``storyload``'s, whose bytes are dropped when the story fails validation).
     Raises ``InvalidJSONError`` (from ``codec.parse_json``) for files that are not JSON.
     """
-    if orjson is not None:
-        try:
-            value: JsonValue = orjson.loads(data)
-            if type(value) in (dict, list) and is_plain(value):
-                return value, orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER)
-        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
-            pass  # the codec decides (and words the error)
-    value = parse_json(data, source=source)
-    return value, to_js_json(value).encode("utf-8")
+    value, raw, _verdict = load_js_judged(data, source, is_plain)
+    return value, raw
 
 
 def load_js(data: bytes, source: str) -> tuple[JsonValue, str]:

@@ -63,20 +63,17 @@ class ExpectedValues(Mapping[str, str]):
 
     def __init__(self, pm_dir: Path) -> None:
         self._pm_dir = pm_dir
-        self._texts: dict[str, str | None] = {}
-        self._unread: dict[str, Record] = {}
+        self._texts: dict[str, str | Record] = {}  # a Record: its text is in its file
 
     def add(self, record: Record) -> None:
-        self._texts[record.key] = record.text
-        if record.text is None:
-            self._unread[record.key] = record
+        self._texts[record.key] = record.text if record.text is not None else record
 
     def __setitem__(self, key: str, text: str) -> None:
         self._texts[key] = text
 
     def __getitem__(self, key: str) -> str:
         text = self._texts[key]
-        return text if text is not None else self._read(self._unread[key])
+        return text if isinstance(text, str) else self._read(text)
 
     def __contains__(self, key: object) -> bool:
         return key in self._texts

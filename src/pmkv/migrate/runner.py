@@ -159,8 +159,8 @@ def migrate(
         values = expected_values(inv, ks, current_pl)
         done = writer.submitted.keys() | writer.story_keys
         rest = {k: values[k] for k in values if k not in done}
-        record_keys = {r.key for r in inv.records()}
-        list_keys = {k for k in rest if k not in record_keys}
+        rest_records = [r for r in inv.records() if r.key in rest]  # one pass of the tree
+        list_keys = rest.keys() - {r.key for r in rest_records}
         if not stream:
             before, ledger = read_current(store, rest)
             preview = build_plan(
@@ -170,8 +170,8 @@ def migrate(
             if options.confirm is not None and not options.confirm(preview):
                 raise MigrateAborted("nothing was written", hint="re-run when ready")
         # hashes discovery already made from the bytes (the non-streamed path)
-        writer.digests.update((r.key, r.sha1) for r in inv.records() if r.sha1 and r.key in rest)
-        known = {r.key: r.sha256 for r in inv.records() if r.sha256 and r.key in rest}
+        writer.digests.update((r.key, r.sha1) for r in rest_records if r.sha1)
+        known = {r.key: r.sha256 for r in rest_records if r.sha256}
         writer.submit(rest, inv.skipped, list_keys, known)
         plan, stats = writer.finish()
         # chunks land in whatever order the writers finish: report in the keys' order

@@ -94,10 +94,7 @@ class CrashingSink(KvSink):
     def write_batch(self, plan, keys):  # type: ignore[no-untyped-def]
         self.calls += 1
         if self.calls == self.n:
-            before, ledger = plan.before, plan.ledger_before
-            self.journal.record(  # journalled...
-                [JournalEntry(k, before.get(k), ledger.get(k), plan.hashes[k]) for k in keys]
-            )
+            self.journal_plan(plan)  # journalled...
             raise Crash  # ...but never sent
         super().write_batch(plan, keys)
 

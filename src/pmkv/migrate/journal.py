@@ -1,9 +1,10 @@
 """The undo journal: the previous state of every key, made durable before it is written.
 
-One JSON line per batch, appended and fsync'ed *before* the batch is sent, so a run
-killed at any instant (even SIGKILL) can be rolled back: a journalled batch that never
-reached the store just restores values that are already there. A torn last line (killed
-mid-append) belongs to a batch that was never sent and is ignored.
+One JSON line per plan (a chunk of the tree), appended and fsync'ed *before* its first
+batch is sent, so a run killed at any instant (even SIGKILL) can be rolled back: a
+journalled key that never reached the store just restores a value that is already there.
+A torn last line (killed mid-append) belongs to a plan none of whose batches was sent
+and is ignored.
 """
 
 from __future__ import annotations

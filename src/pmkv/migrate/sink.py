@@ -1,7 +1,8 @@
 """Executing a plan: ONE code path, with interchangeable sinks.
 
 :func:`apply_plan` cuts the keys to write into batches and hands each to a sink. The
-:class:`KvSink` journals the batch's previous values (fsync'ed) and then sends the batch
+:class:`KvSink` journals the plan's previous values (fsync'ed, before its first batch)
+and then sends each batch
 as one ``/pipeline`` request: one ``MSET`` of every key plus one ``HSET`` of the ledger
 (two commands, not one per key: the client, the gateway and the engine each pay per
 command, and a batch's keys are written atomically either way), then, in the same
@@ -76,8 +77,8 @@ class KvSink:
     """Journal first (durably), then one pipelined request per batch.
 
     Requests go out on one sender thread, one batch in flight: while the gateway applies
-    batch *n*, this thread journals batch *n+1*. Order is kept (one sender), and a batch
-    is only sent after its journal line is on disk.
+    batch *n*, this thread prepares batch *n+1* (or journals the next plan). Order is kept
+    (one sender), and a batch is only sent after its plan's journal line is on disk.
     """
 
     def __init__(self, store: KvStore, journal: Journal) -> None:
@@ -86,24 +87,21 @@ class KvSink:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmkv-sink")
         self._inflight: tuple[Future[list[Any]], list[str]] | None = None
         self.verified: set[str] = set()
-        self._ahead = False
+        self._journalled: Plan | None = None
 
-    def journal_ahead(self, plan: Plan) -> None:
-        """Journal every key ``plan`` writes now, in one line (one fsync), instead of per
-        batch: journalling before sending is all rollback needs, and a line whose
-        batches never went out only restores values that are still there."""
-        self._record(plan, plan.to_write())
-        self._ahead = True
-
-    def _record(self, plan: Plan, keys: list[str]) -> None:
-        before, ledger = plan.before, plan.ledger_before
-        self.journal.record(
-            [JournalEntry(k, before.get(k), ledger.get(k), plan.hashes[k]) for k in keys]
-        )
+    def journal_plan(self, plan: Plan) -> None:
+        """Before a plan's first batch: every key the plan writes, in one line (one fsync).
+        Journalled before sent is all rollback needs, and a line whose batches never went
+        out only names values that are still there."""
+        if plan is not self._journalled:
+            before, ledger, hashes = plan.before, plan.ledger_before, plan.hashes
+            self.journal.record(
+                [JournalEntry(k, before.get(k), ledger.get(k), hashes[k]) for k in plan.to_write()]
+            )
+            self._journalled = plan
 
     def write_batch(self, plan: Plan, keys: list[str]) -> None:
-        if not self._ahead:
-            self._record(plan, keys)
+        self.journal_plan(plan)
         commands: list[list[Any]] = [*batch_commands(plan, keys)]
         sha1s = [plan.sha1s.get(k, "") for k in keys]
         checked = all(sha1s)

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from pmkv.migrate.journal import Journal
 from pmkv.migrate.kv import KvStore
-from pmkv.migrate.plan import Action, Plan, build_plan, read_current
+from pmkv.migrate.plan import Action, build_plan, read_current
 from pmkv.migrate.sink import KvSink, RecordingSink, Sink, WriteStats, apply_plan
 from pmkv.migrate.storyload import EpicFiles, Problem, read_stories
 
@@ -122,7 +122,7 @@ class StoryWorker:
         )
         plan.sha1s = sha1s
         plan.sizes = sizes
-        sink = self._sink(plan) if plan.to_write() else None
+        sink = self._sink() if plan.to_write() else None
         stats = (
             apply_plan(plan, sink, batch_size=self.spec.batch_size)
             if sink is not None
@@ -141,15 +141,13 @@ class StoryWorker:
             stats.batches,
         )
 
-    def _sink(self, plan: Plan) -> Sink:
+    def _sink(self) -> Sink:
         path = self.spec.journal
         if path is None or self.store is None:
             return RecordingSink()
         if self._journal is None:
             self._journal = Journal(path)
-        sink = KvSink(self.store, self._journal)
-        sink.journal_ahead(plan)  # the whole chunk, one fsync
-        return sink
+        return KvSink(self.store, self._journal)
 
     def close(self) -> None:
         if self._journal is not None:

@@ -132,3 +132,24 @@ def test_keys_proven_by_the_write_path_are_not_compared_again(
     assert proven.ok
     assert proven.proven_at_write == 1
     assert verify(store, inv, KS).proven_at_write == 0
+
+
+def test_counts_follow_the_keys_in_kv_not_the_files(
+    pm_copy: Path, home: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    migrate(store, MigrateOptions(pm_copy, home))
+    clean_engine.delete(KS.story(P, "zsdzsd", "F-ZSDZSD-002"), KS.epic(P, "zsdzsd"))
+    clean_engine.set(KS.epic("ghost", "e1"), "{}")  # a project with no folder
+    clean_engine.set(KS.story("ghost", "e1", "S-1"), "{}")
+    result = verify(store, discover(pm_copy), KS)
+    counts = {c.project: c for c in result.counts}
+    assert counts[P].files == {"epic_folders": 5, "epics": 5, "story_files": 49, "stories": 49}
+    assert counts[P].kv == {"epics": 4, "stories": 48}
+    assert counts["ghost"].kv == {"epics": 1, "stories": 1}
+    assert not counts[P].ok and not counts["ghost"].ok
+    extra = sorted(d.key for d in result.differences if d.kind == "extra")
+    assert extra == [KS.epic("ghost", "e1"), KS.story("ghost", "e1", "S-1")]
+    # one project selected: the other project's keys are out of scope
+    only = verify(store, discover(pm_copy, [P]), KS)
+    assert [c.project for c in only.counts] == [P]
+    assert not any(d.kind == "extra" for d in only.differences)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import gc
 import json
 import logging
 import os
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pmkv import gctune
 from pmkv.gateway.config import GatewayConfig
 from pmkv.gateway.dispatch import Dispatcher
 from pmkv.gateway.engine_conn import Engine
@@ -250,8 +250,7 @@ def serve(
         # Per-request objects are freed by reference counting (no cycles on the hot
         # path), so the cyclic collector mostly rescans long-lived startup objects:
         # freeze those and collect less often, which trims pauses from the tail.
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 100)
+        gctune.relax()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pmkv import gctune
 from pmkv.migrate import runs
 from pmkv.migrate.backup import BackupInfo, create_backup
 from pmkv.migrate.chunks import ChunkWriter
@@ -56,6 +57,13 @@ def migrate(
     store: KvStore | None, options: MigrateOptions, progress: Progress | None = None
 ) -> MigrateResult:
     """Run one migration; ``store`` None only for a dry run against nothing (all creates)."""
+    with gctune.relaxed():  # a run allocates an object or more per story, none cyclic
+        return _migrate(store, options, progress)
+
+
+def _migrate(
+    store: KvStore | None, options: MigrateOptions, progress: Progress | None
+) -> MigrateResult:
     if store is None and not options.dry_run:
         raise ValueError("a real migration needs a store")
     if getattr(multiprocessing.current_process(), "_inheriting", False):

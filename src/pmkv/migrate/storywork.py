@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
+from pmkv import gctune
 from pmkv.migrate.journal import Journal
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.plan import Action, build_plan, read_current
@@ -185,6 +186,7 @@ def start_worker(spec: WorkSpec) -> None:
     """Pool initializer: this process's worker, journalling to its own file."""
     global _WORKER
     _exit_with_migration()
+    gctune.relax()
     _WORKER = StoryWorker(replace(spec, name=f"w{os.getpid()}"))
 
 

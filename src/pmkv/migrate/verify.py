@@ -12,7 +12,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -119,15 +119,11 @@ def verify(
     if expected is None:
         current_pl = store.get_many([pl_key])[0] if inv.selected else None
         expected = expected_values(inv, ks, current_pl)
-    paths: dict[str, str] = {}
-    known: dict[str, tuple[str, str | None]] = {}  # record key -> (kind, project)
-    for record in inv.records():
-        paths[record.key] = record.path
-        known[record.key] = (record.kind, record.project)
+    index = _RecordIndex(inv)
     keys = list(expected)
     if sample is not None:
-        record_keys = [k for k in keys if k in paths]
-        lists = [k for k in keys if k not in paths]
+        record_keys = [k for k in keys if k in index]
+        lists = [k for k in keys if k not in index]
         rng = random.Random(seed)
         keys = rng.sample(record_keys, min(sample, len(record_keys))) + lists
     differences: list[Difference] = []
@@ -143,28 +139,33 @@ def verify(
     if status.count(SAME) != len(status):
         for key, found in zip(unproven, status, strict=True):
             if found == ABSENT:
-                differences.append(Difference(key, "missing", paths.get(key), ["/"], "no such key"))
+                missing = Difference(key, "missing", index.path(key), ["/"], "no such key")
+                differences.append(missing)
             elif found != SAME:
                 differing.append(key)
     if progress:
         progress("verify", len(keys) // 2, len(keys))
     for key, value in zip(differing, store.get_many(differing), strict=True):
         if value is None:
-            differences.append(Difference(key, "missing", paths.get(key), ["/"], "no such key"))
+            differences.append(Difference(key, "missing", index.path(key), ["/"], "no such key"))
             continue
         try:
             want = expected[key]  # a story a worker wrote is read again from its file
         except SourceChanged as exc:
-            differences.append(Difference(key, "changed", paths.get(key), ["/"], exc.message))
+            differences.append(Difference(key, "changed", index.path(key), ["/"], exc.message))
             continue
         if value != want and not (key == pl_key and inv.selected and _contains(value, inv)):
-            differences.append(_changed(key, want, value, paths.get(key)))
-    scanned = _scan_scope(scanning.result(), inv, ks, known)
-    for key in sorted(scanned.keys() - expected.keys()):  # set difference: C speed
+            differences.append(_changed(key, want, value, index.path(key)))
+    # keys -> files, with set operations (C speed) over the scan: nearly every key found
+    # is an expected one; only the few others are parsed (extras) or looked up (absent)
+    found_keys = set(scanning.result())
+    extras = _in_scope(found_keys.difference(expected.keys()), inv, ks)
+    for key in sorted(extras):
         ref = inv.skipped.get(key)
         why = f"{ref} is invalid, so it is not migrated" if ref else "no file for this key"
         differences.append(Difference(key, "extra", ref, ["/"], why))
-    counts = _counts(inv, scanned)
+    absent = [index.get(k) for k in expected.keys() - found_keys]
+    counts = _counts(inv, extras.values(), absent)
     if progress:
         progress("verify", len(keys), len(keys))
     return VerifyResult(
@@ -191,43 +192,73 @@ def _contains(value: str, inv: Inventory) -> bool:
     )
 
 
-def _scan_scope(
-    keys: list[str], inv: Inventory, ks: Keyspace, known: dict[str, tuple[str, str | None]]
-) -> dict[str, tuple[str, str | None]]:
-    """Keys in KV that belong to the migrated projects, with their (kind, project).
+class _RecordIndex:
+    """Record key -> (file, kind, project), built on first use: a clean verify of a big
+    tree asks nothing of it (a pass over 100,000 records saved)."""
 
-    Every project when none is selected. Keys of known records are not parsed again
-    (their kind and project are the record's); every other key is.
-    """
+    def __init__(self, inv: Inventory) -> None:
+        self._inv = inv
+        self._by_key: dict[str, tuple[str, str, str | None]] | None = None
+
+    def get(self, key: str) -> tuple[str, str, str | None] | None:
+        if self._by_key is None:
+            self._by_key = {r.key: (r.path, r.kind, r.project) for r in self._inv.records()}
+        return self._by_key.get(key)
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def path(self, key: str) -> str | None:
+        found = self.get(key)
+        return found[0] if found else None
+
+
+def _in_scope(keys: set[str], inv: Inventory, ks: Keyspace) -> dict[str, tuple[str, str]]:
+    """Of ``keys`` (no record's), those under a migrated project, with (kind, project).
+
+    Every project when none is selected."""
     wanted = set(inv.projects)
-    out: dict[str, tuple[str, str | None]] = {}
+    out: dict[str, tuple[str, str]] = {}
     for key in keys:
-        found = known.get(key)
-        if found is None:
-            ref = ks.parse(key)
-            if ref is None:
-                continue
-            found = (ref.kind, ref.project)
-        project = found[1]
-        if project is not None and (inv.selected is None or project in wanted):
-            out[key] = found
+        ref = ks.parse(key)
+        if ref is None or ref.project is None:
+            continue
+        if inv.selected is None or ref.project in wanted:
+            out[key] = (ref.kind, ref.project)
     return out
 
 
-def _counts(inv: Inventory, scanned: dict[str, tuple[str, str | None]]) -> list[ProjectCounts]:
+_COUNTED = {"epic": "epics", "story": "stories"}
+
+
+def _counts(
+    inv: Inventory,
+    extras: Iterable[tuple[str, str]],
+    absent: Iterable[tuple[str, str, str | None] | None],
+) -> list[ProjectCounts]:
+    """Epics and stories per project, in the files and in the KV. The KV's: every record
+    of the inventory (each has its key in ``expected``) less those ``absent`` from the
+    scan, plus the ``extras`` in scope -- counted without a pass over every key."""
     kv: dict[str, Counter[str]] = {}
-    names = {"epic": "epics", "story": "stories"}
-    for (ref_kind, owner), n in Counter(scanned.values()).items():
-        kind = names.get(ref_kind)
-        if kind and owner is not None:
-            kv.setdefault(owner, Counter())[kind] += n
+    for name, listed in inv.projects.items():
+        found = kv.setdefault(name, Counter())
+        if listed.valid:
+            counted = listed.counts()
+            found["epics"] += counted["epics"]
+            found["stories"] += counted["stories"]
+    for ref in absent:
+        if ref is not None and ref[2] is not None and ref[1] in _COUNTED:
+            kv[ref[2]][_COUNTED[ref[1]]] -= 1
+    for kind, owner in extras:
+        if kind in _COUNTED:
+            kv.setdefault(owner, Counter())[_COUNTED[kind]] += 1
     out: list[ProjectCounts] = []
-    for name in sorted(set(inv.projects) | set(kv)):
+    for name in sorted(kv):
         project = inv.projects.get(name)
         files = project.counts() if project else {"epics": 0, "stories": 0}
         if project and not project.valid:
             files = {**files, "epics": 0, "stories": 0}
-        found = kv.get(name, Counter())
+        found = kv[name]
         out.append(
             ProjectCounts(
                 name,

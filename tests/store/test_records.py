@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pmkv.store.codec import parse_json, to_js_json
 from pmkv.store.records import (
     STORY_ID_RE,
     is_current_story_id,
     is_story_file,
+    story_files,
     story_key,
     validate_epic,
     validate_people,
@@ -149,3 +152,25 @@ def test_story_id_rule() -> None:
     match = STORY_ID_RE.match("NFR-SCHED-012")
     assert match is not None
     assert match.groups() == ("NFR", "SCHED", "012")
+
+
+def _listing_rule(name: str) -> bool:
+    """The app's rule, spelled out: a .json file but epic.json, named by a story id or
+    with the old prefix."""
+    if not name.endswith(".json") or name == "epic.json":
+        return False
+    stem = name[:-5]
+    return stem.startswith("STORY-") or is_current_story_id(stem)
+
+
+story_like_names = st.one_of(
+    st.text(max_size=12),
+    st.from_regex(r"\A(F|NFR|STORY|f)-[A-Z]{1,7}-[0-9]{2,4}(\.json)?(\.json|\n|\.bak)?\Z"),
+    st.builds(lambda s: f"STORY-{s}.json", st.text(max_size=6)),
+)
+
+
+@given(st.lists(story_like_names, max_size=8))
+def test_story_files_follow_the_listing_rule(names: list[str]) -> None:
+    assert [is_story_file(n) for n in names] == [_listing_rule(n) for n in names]
+    assert story_files(names) == [n for n in names if _listing_rule(n)]

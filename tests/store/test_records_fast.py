@@ -77,6 +77,10 @@ tricky = st.one_of(
             {"confidence": "low"},
             {"custom": []},
             {"custom": {}},
+            {"custom": {"a": 1, "b": [True, None, "x"]}},
+            {"custom": {"a": {"0": 1}}},
+            {"custom": {"a": [1, 2.5]}},
+            {"custom": {"": 1}},
         ]
     ),
     st.text(max_size=4),
@@ -114,6 +118,10 @@ def test_certain_takes_only_known_fields_and_ints() -> None:
     assert not records_fast.story_certain(VALID)  # unknown fields: the walk decides
     assert not records_fast.story_certain({**known, "estimate": {"storyPoints": 3.0}})
     assert not records_fast.story_certain({**known, "metadata": {"custom": {"0": 1}}})
+    # custom holds any JSON: certain when it is plain too
+    assert records_fast.story_certain({**known, "metadata": {"custom": {"a": {"b": [1, "x"]}}}})
+    assert not records_fast.story_certain({**known, "metadata": {"custom": {"a": [0.5]}}})
+    assert not records_fast.story_certain({**known, "metadata": {"custom": {"a": {"1x": 1}}}})
     assert not records_fast.story_certain(
         {**known, "files": [{"path": "a", "role": "test", "x": 1}]}
     )

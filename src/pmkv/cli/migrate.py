@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from pmkv import tuning
 from pmkv.cli.context import console, err_console, load_settings
 from pmkv.errors import UsageError
 from pmkv.migrate import archive as archive_mod
@@ -245,6 +246,7 @@ def migrate_cmd(
     quiet: bool,
 ) -> None:
     """Back up PM_DIR, migrate it into KV, verify, and write a report."""
+    tuning.tune_malloc()  # this process's choice: its write requests and replies are MBs
     settings = load_settings()
     source = pm_dir or settings.pm_dir
     store = None

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pmkv import gctune
+from pmkv import tuning
 from pmkv.gateway.config import GatewayConfig
 from pmkv.gateway.dispatch import Dispatcher
 from pmkv.gateway.engine_conn import Engine
 from pmkv.gateway.errors import BindError, EngineUnavailable, RequestTimeout
-from pmkv.gateway.memory import tune_malloc
 from pmkv.gateway.pool import DedicatedPool
 from pmkv.gateway.protocol import HttpConnection
 from pmkv.gateway.resp import RespError
@@ -243,14 +242,14 @@ def serve(
         run_workers(config, progress)
         return
 
-    tune_malloc()
+    tuning.tune_malloc()
 
     async def main() -> None:
         running = await start_server(config, progress, sock=sock, shared_aliases=shared_aliases)
         # Per-request objects are freed by reference counting (no cycles on the hot
         # path), so the cyclic collector mostly rescans long-lived startup objects:
         # freeze those and collect less often, which trims pauses from the tail.
-        gctune.relax()
+        tuning.relax_gc()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

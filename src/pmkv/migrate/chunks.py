@@ -82,16 +82,20 @@ class ChunkWriter:
     def stories_done(self, keys: list[str], outcome: ChunkOutcome) -> None:
         """A story worker's chunk (``keys``: of its valid stories, in the outcome's order):
         its plan, the keys it proved, the digests of the others."""
-        reasons = outcome.reasons
         entries = [
-            PlanEntry(key, *CODE_ACTIONS[code], reasons.get(v, ""))
-            for v, (key, code) in enumerate(zip(keys, outcome.actions, strict=True))
+            PlanEntry(key, *CODE_ACTIONS[code])
+            for key, code in zip(keys, outcome.actions, strict=True)
         ]
+        for v, reason in outcome.reasons.items():
+            entries[v] = entries[v]._replace(reason=reason)
         self.story_plans.append(Plan(entries, {}, {}, {}, self._force))
         self.story_keys.update(keys)
-        self.story_verified.update(
-            k for k, flag in zip(keys, outcome.proven, strict=True) if flag == "1"
-        )
+        proven = outcome.proven
+        if "0" in proven or len(proven) != len(keys):
+            flags = zip(keys, proven, strict=True)
+            self.story_verified.update(k for k, flag in flags if flag == "1")
+        else:  # the usual chunk: every story read back as written
+            self.story_verified.update(keys)
         self.story_digests.update((keys[v], sha1) for v, sha1 in outcome.sha1s.items())
         self.stories_written += outcome.written
         self.story_batches += outcome.batches

@@ -345,7 +345,7 @@ def _epic(walker: Walker, proj: ProjectInventory, folder: Path) -> EpicInventory
                 names.append(entry.name)
     dirs.sort()
     names.sort()
-    story_names = [n for n in names if records.is_story_file(n)]
+    story_names = records.story_files(names)
     stories = set(story_names)
     epic.story_files = len(story_names)
     for directory in dirs:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pmkv import gctune
+from pmkv import tuning
 from pmkv.migrate import runs
 from pmkv.migrate.backup import BackupInfo, create_backup
 from pmkv.migrate.chunks import ChunkWriter
@@ -29,7 +29,7 @@ from pmkv.migrate.result import MigrateResult
 from pmkv.migrate.sink import DEFAULT_BATCH, KvSink, RecordingSink, Sink
 from pmkv.migrate.storyrun import CHUNK, StoryRunner, auto_workers
 from pmkv.migrate.storywork import WorkSpec
-from pmkv.migrate.verify import verify
+from pmkv.migrate.verify import start_scan, verify
 from pmkv.store.keyspace import Keyspace
 
 Progress = Callable[[str, int, int], None]
@@ -57,7 +57,7 @@ def migrate(
     store: KvStore | None, options: MigrateOptions, progress: Progress | None = None
 ) -> MigrateResult:
     """Run one migration; ``store`` None only for a dry run against nothing (all creates)."""
-    with gctune.relaxed():  # a run allocates an object or more per story, none cyclic
+    with tuning.relaxed_gc():  # a run allocates an object or more per story, none cyclic
         return _migrate(store, options, progress)
 
 
@@ -182,6 +182,9 @@ def _migrate(
         known = {r.key: r.sha256 for r in rest_records if r.sha256}
         writer.submit(rest, inv.skipped, list_keys, known)
         plan, stats = writer.finish()
+        # the verify's scan of the KV starts as soon as the last write is in
+        verifying = store is not None and not options.dry_run and options.verify
+        scanning = start_scan(store) if store is not None and verifying else None
         # chunks land in whatever order the writers finish: report in the keys' order
         # (records in walk order, then the lists; skipped files last, by key)
         order = {key: i for i, key in enumerate(values)}
@@ -201,7 +204,7 @@ def _migrate(
     lap("write")
     run_meta = run[0][0] if run else None
     result_verify = None
-    if store is not None and not options.dry_run and options.verify:
+    if store is not None and scanning is not None:
         try:
             result_verify = verify(
                 store,
@@ -211,6 +214,7 @@ def _migrate(
                 digests=writer.all_digests(),
                 verified=writer.verified,
                 progress=progress,
+                scanning=scanning,
             )
         except BaseException:  # written, not verified: the run did not complete
             mark_failed()

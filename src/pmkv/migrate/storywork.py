@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from pmkv import gctune
+from pmkv import tuning
 from pmkv.migrate.journal import Journal
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.plan import Action, build_plan, read_current
@@ -186,7 +186,8 @@ def start_worker(spec: WorkSpec) -> None:
     """Pool initializer: this process's worker, journalling to its own file."""
     global _WORKER
     _exit_with_migration()
-    gctune.relax()
+    tuning.relax_gc()
+    tuning.tune_malloc()  # a worker's own process: its write requests are MBs
     _WORKER = StoryWorker(replace(spec, name=f"w{os.getpid()}"))
 
 

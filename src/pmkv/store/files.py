@@ -34,7 +34,7 @@ from pmkv.store.codec import parse_json, to_pretty_json
 from pmkv.store.errors import NotFoundError, StoreError
 from pmkv.store.interface import EpicData, ProjectData, Record
 from pmkv.store.keyspace import KeyRef
-from pmkv.store.records import is_story_file, story_key
+from pmkv.store.records import story_files, story_key
 
 LOCK_TIMEOUT = 60.0
 
@@ -222,7 +222,7 @@ class FileStore(BaseStore):
             names = os.listdir(self.root / project / epic)
         except (FileNotFoundError, NotADirectoryError):
             return []
-        return sorted(story_key(n) for n in names if is_story_file(n))
+        return sorted(story_key(n) for n in story_files(names))
 
     @staticmethod
     def _folders(parent: Path, marker: str) -> list[str]:

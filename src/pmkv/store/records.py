@@ -22,12 +22,14 @@ Timestamps follow the app's reader: ``YYYY-MM-DDThh:mm:ss[.fraction]Z``; dates a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-STORY_ID_RE = re.compile(r"^(F|NFR)-([A-Z]{2,6})-([0-9]{3})\Z")
+_STORY_ID = r"(F|NFR)-([A-Z]{2,6})-([0-9]{3})"
+STORY_ID_RE = re.compile(rf"^{_STORY_ID}\Z")
 OLD_STORY_PREFIX = "STORY-"
 
 STATUSES = ("todo", "in_progress", "blocked", "done")
@@ -253,12 +255,20 @@ def validate_people(value: object, ref: str = "people") -> list[Problem]:
     return problems
 
 
+# the listing rule as one pattern over the whole file name: a story id, or the old prefix
+# and anything, then ".json" (so never "epic.json")
+_STORY_FILE_RE = re.compile(rf"(?:{re.escape(OLD_STORY_PREFIX)}.*|{_STORY_ID})\.json\Z", re.DOTALL)
+
+
 def is_story_file(name: str) -> bool:
     """True when the app counts ``name`` (a file name in an epic folder) as a story."""
-    if not name.endswith(".json") or name == "epic.json":
-        return False
-    stem = name[:-5]
-    return stem.startswith(OLD_STORY_PREFIX) or STORY_ID_RE.match(stem) is not None
+    return _STORY_FILE_RE.match(name) is not None
+
+
+def story_files(names: Iterable[str]) -> list[str]:
+    """The story files among ``names``, in their order (:func:`is_story_file` for each,
+    looped in C: an epic folder can hold thousands)."""
+    return list(filter(_STORY_FILE_RE.match, names))
 
 
 def story_key(name: str) -> str:

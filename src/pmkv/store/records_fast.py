@@ -28,6 +28,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta, Struct
 
+from pmkv.store.codec_fast import plain
 from pmkv.store.records import (
     _DATE,
     _DATE_OR_DATETIME,
@@ -99,9 +100,9 @@ class _Story(Struct):
 
 
 # The strict mirror: the same rules, and nothing the model does not name (no unknown
-# field at any level, an empty ``metadata.custom``). A story it accepts is valid AND
-# plain: every key is a field name (never digit-led), every number an int (strict
-# conversion refuses floats, ``3.0`` included), so orjson's reading of it is the codec's.
+# field at any level). A story it accepts is valid, and plain but for what
+# ``metadata.custom`` holds (any JSON): every other key is a field name (never digit-led),
+# every other number an int (strict conversion refuses floats, ``3.0`` included).
 class _StrictEstimate(_Estimate, forbid_unknown_fields=True):
     pass
 
@@ -111,7 +112,7 @@ class _StrictStoryFile(_StoryFile, forbid_unknown_fields=True):
 
 
 class _StrictStoryMetadata(_StoryMetadata, forbid_unknown_fields=True):
-    custom: Annotated[dict[str, Any], Meta(max_length=0)] = {}
+    pass
 
 
 class _StrictStory(_Story, forbid_unknown_fields=True):
@@ -123,14 +124,16 @@ class _StrictStory(_Story, forbid_unknown_fields=True):
 def story_certain(value: object) -> bool:
     """True when ``value`` (a story orjson parsed) certainly passes
     ``records.validate_story`` and is plain (:func:`pmkv.store.codec_fast.plain`): one
-    check for the common story, where :func:`story_passes` and a shape walk take two."""
+    check for the common story, where :func:`story_passes` and a walk of the whole story
+    take two (only a non-empty ``metadata.custom`` is walked)."""
     if type(value) is not dict:
         return False
     try:
-        msgspec.convert(value, _StrictStory)
+        story = msgspec.convert(value, _StrictStory)
     except (msgspec.ValidationError, UnicodeError):
         return False
-    return True
+    custom = story.metadata.custom if story.metadata is not None else None
+    return not custom or plain(custom)
 
 
 def story_passes(value: object) -> bool:

@@ -43,6 +43,26 @@ def test_flat_array_plain_body_equals_general_encoder(reply: list[Any]) -> None:
     assert json.loads(result_body(reply, False)) == _general_body(reply, False)
 
 
+def _decoded(reply: Any) -> Any:
+    """What a plain reply means, item by item: bulks as lossy UTF-8 text."""
+    if isinstance(reply, list):
+        return [_decoded(r) for r in reply]
+    if isinstance(reply, bytes):
+        return reply.decode("utf-8", "replace")
+    return reply
+
+
+nested_arrays = st.recursive(flat_items, lambda inner: st.lists(inner, max_size=5), max_leaves=20)
+
+
+@given(st.lists(nested_arrays, max_size=6))
+def test_nested_array_plain_body_equals_general_encoder(reply: list[Any]) -> None:
+    """SCAN's [cursor, [keys]] and EVAL tables take the flat path for their inner arrays."""
+    assert json.loads(result_body(reply, False)) == {"result": _decoded(reply)}
+    assert json.loads(result_body(reply, False)) == _general_body(reply, False)
+    assert json.loads(result_body(reply, True)) == _general_body(reply, True)
+
+
 pipeline_entries = st.one_of(
     flat_arrays,
     bulks,

@@ -33,13 +33,14 @@ def json_list(names: Iterable[str]) -> JsonValue:
 def story_order(epic: EpicInventory) -> list[str]:
     value = epic.record.value if epic.record else None
     listed = value.get("storyIds") if isinstance(value, dict) else None
-    order: list[str] = []
-    seen: set[str] = set()
-    for sid in listed if isinstance(listed, list) else []:
-        if isinstance(sid, str) and sid in epic.stories and sid not in seen:
-            order.append(sid)
-            seen.add(sid)
-    order.extend(sorted(sid for sid in epic.stories if sid not in seen))
+    if not isinstance(listed, list):
+        listed = []
+    stories = epic.stories
+    # storyIds without repeats (first occurrence kept), strings only, with a valid file
+    unique = dict.fromkeys(sid for sid in listed if type(sid) is str)
+    order = [sid for sid in unique if sid in stories]
+    if len(order) < len(stories):
+        order.extend(sorted(stories.keys() - unique.keys()))
     return order
 
 
@@ -65,8 +66,8 @@ class ExpectedValues(Mapping[str, str]):
         self._pm_dir = pm_dir
         self._texts: dict[str, str | Record] = {}  # a Record: its text is in its file
 
-    def add(self, record: Record) -> None:
-        self._texts[record.key] = record.text if record.text is not None else record
+    def add_all(self, records: Iterable[Record]) -> None:
+        self._texts.update((r.key, r if r.text is None else r.text) for r in records)
 
     def __setitem__(self, key: str, text: str) -> None:
         self._texts[key] = text
@@ -115,8 +116,7 @@ def expected_values(
     entry whose record is not there yet (a run killed midway leaves no dangling ids).
     """
     out = ExpectedValues(inv.pm_dir)
-    for record in inv.records():
-        out.add(record)
+    out.add_all(inv.records())
     for project in inv.projects.values():
         if project.record is None:
             continue

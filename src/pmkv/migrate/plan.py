@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Literal, NamedTuple
 
 from pmkv.migrate.kv import ABSENT, SAME, KvStore
@@ -46,12 +47,17 @@ class Plan:
         return [e.key for e in self.entries if e.write]
 
     def counts(self) -> dict[str, int]:
-        found = Counter(e.action for e in self.entries)
+        found = Counter(map(_ACTION, self.entries))  # counted in C: a plan can be 100,000s
         return {action: found.get(action, 0) for action in ACTIONS}
 
     @property
     def conflicts(self) -> list[PlanEntry]:
+        if "conflict" not in map(_ACTION, self.entries):
+            return []
         return [e for e in self.entries if e.action == "conflict"]
+
+
+_ACTION = itemgetter(1)  # PlanEntry.action
 
 
 def _extends(old: str, new: str) -> bool:

@@ -10,8 +10,10 @@ import json
 import multiprocessing
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from itertools import count, repeat
+from operator import itemgetter
 from pathlib import Path
 
 from pmkv import tuning
@@ -23,7 +25,7 @@ from pmkv.migrate.errors import MigrateAborted, MigrateError
 from pmkv.migrate.journal import Journal
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.lists import expected_values
-from pmkv.migrate.plan import Plan, build_plan, read_current
+from pmkv.migrate.plan import Plan, PlanEntry, build_plan, read_current
 from pmkv.migrate.report import render_markdown
 from pmkv.migrate.result import MigrateResult
 from pmkv.migrate.sink import DEFAULT_BATCH, KvSink, RecordingSink, Sink
@@ -187,8 +189,7 @@ def _migrate(
         scanning = start_scan(store) if store is not None and verifying else None
         # chunks land in whatever order the writers finish: report in the keys' order
         # (records in walk order, then the lists; skipped files last, by key)
-        order = {key: i for i, key in enumerate(values)}
-        plan.entries.sort(key=lambda entry: order.get(entry.key, len(order)))
+        plan.entries[:] = _in_order(plan.entries, values)
     except BaseException:
         if stories is not None:
             stories.close(cancel=True)
@@ -247,3 +248,11 @@ def _migrate(
             ),
         )
     return result
+
+
+def _in_order(entries: list[PlanEntry], keys: Iterable[str]) -> list[PlanEntry]:
+    """``entries`` in the order of ``keys``, those of other keys last in their order
+    (a stable sort, keyed in C: a plan can hold 100,000s of entries)."""
+    rank = dict(zip(keys, count()))
+    ranks = list(map(rank.get, map(itemgetter(0), entries), repeat(len(rank))))
+    return list(map(entries.__getitem__, sorted(range(len(ranks)), key=ranks.__getitem__)))

@@ -461,3 +461,19 @@ def test_where_no_process_can_start_the_thread_takes_every_chunk(
     assert result.run_id is not None
     names = [p.name for p in journal_files(run_dir(home, result.run_id))]
     assert names == [JOURNAL_FILE, "journal-stories.jsonl"]  # no worker's journal
+
+
+def test_the_forkserver_preloads_the_pmkv_modules_this_process_imported() -> None:
+    """Workers import the caller's main module: what it imported of pmkv is then already
+    in the forkserver's (and every worker's) memory. Never a program's __main__."""
+    import sys
+
+    import pmkv.__main__  # noqa: F401  # guarded: importing it runs nothing
+    from pmkv.migrate.storyrun import preload_modules
+
+    preload = preload_modules()
+    assert preload[0] == "pmkv.migrate.storywork"
+    assert "pmkv.migrate.runner" in preload
+    assert "pmkv.store.records" in preload
+    assert "pmkv.__main__" in sys.modules
+    assert not any(name.endswith("__main__") for name in preload)

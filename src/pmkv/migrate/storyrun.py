@@ -186,7 +186,11 @@ def preload_modules() -> list[str]:
     worker already, so the pmkv ones among them cost nothing there (for the ``pmkv``
     command, whose main module imports little, this changes little).
     """
-    loaded = sorted(name for name in list(sys.modules) if name.startswith("pmkv."))
+    loaded = sorted(
+        name
+        for name in list(sys.modules)
+        if name.startswith("pmkv.") and not name.endswith("__main__")  # never a program
+    )
     return ["pmkv.migrate.storywork", *loaded]
 
 

@@ -17,7 +17,7 @@ raised dynamically up to a few MB) with fresh ``mmap`` pages and gives the heap 
 to the kernel past its trim threshold, so each large buffer paid for its pages again:
 page faults, which are slow in a VM. Measured on this machine (2 cores, a VM), building
 that MGET answer took 3.0 ms with the defaults and 1.3 ms with the thresholds below;
-encoding a story worker's write request ~3.5 against ~2.9 µs a story. The cost is that
+encoding a story worker's write request 3.65 against 2.8-3.1 µs a story. The cost is that
 up to ``TRIM`` bytes of freed heap stay with the process.
 """
 

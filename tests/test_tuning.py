@@ -26,6 +26,28 @@ def test_relaxed_gc_restores_after_an_error() -> None:
     assert gc.get_threshold() == before
 
 
+def test_overlapping_blocks_restore_once_the_last_ends() -> None:
+    before = gc.get_threshold()
+    first, second = tuning.relaxed_gc(), tuning.relaxed_gc()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # not nested: the first one ends first
+    assert gc.get_threshold() == tuning.GC_THRESHOLDS  # the second is still running
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_program_that_froze_its_objects_keeps_them_frozen() -> None:
+    gc.freeze()
+    try:
+        with tuning.relaxed_gc():
+            pass
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 def test_malloc_thresholds_apply_on_glibc() -> None:
     assert tuning.tune_malloc() is True

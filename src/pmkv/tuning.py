@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -51,16 +52,35 @@ def relax_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+_relaxed_lock = threading.Lock()
+_relaxed_depth = 0
+_relaxed_before: tuple[tuple[int, ...], bool] = ((), False)
+
+
 @contextmanager
 def relaxed_gc() -> Iterator[None]:
-    """:func:`relax_gc` for the length of a ``with`` block, then the previous settings."""
-    before = gc.get_threshold()
-    relax_gc()
+    """:func:`relax_gc` for the length of a ``with`` block, then the previous thresholds.
+
+    Blocks may overlap (two migrations on two threads): the last one out restores. What
+    was frozen is unfrozen only if nothing was frozen before the first block began (a
+    program that freezes its own objects keeps them frozen).
+    """
+    global _relaxed_depth, _relaxed_before
+    with _relaxed_lock:
+        if _relaxed_depth == 0:
+            _relaxed_before = (gc.get_threshold(), gc.get_freeze_count() == 0)
+            relax_gc()
+        _relaxed_depth += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        with _relaxed_lock:
+            _relaxed_depth -= 1
+            if _relaxed_depth == 0:
+                thresholds, unfreeze = _relaxed_before
+                gc.set_threshold(*thresholds)
+                if unfreeze:
+                    gc.unfreeze()
 
 
 def tune_malloc() -> bool:

@@ -113,3 +113,21 @@ def test_lone_surrogates_are_reported_not_migrated_nor_fatal(tmp_path: Path) -> 
         outcome = load_story(StoryJob(str(path), path.name, "k", "F-ABC-001", "p", "e"))
         assert outcome.text is None
         assert [p.field for p in outcome.problems] == [f"/{field}"]
+
+
+def test_a_story_nested_too_deeply_is_reported_not_a_crash(tmp_path: Path) -> None:
+    """JSON.parse reads 1,000 nested arrays; Python's parser stops short of that: the
+    file is reported (and not migrated), the run goes on."""
+    story = {
+        "id": "F-AB-001",
+        "title": "t",
+        "createdAt": "2025-01-02T03:04:05Z",
+        "updatedAt": "2025-01-02T03:04:05Z",
+    }
+    deep = json.dumps(story)[:-1] + ',"metadata":{"custom":{"a":' + "[" * 1000 + "]" * 1000
+    path = tmp_path / "F-AB-001.json"
+    path.write_text(deep + "}}}", encoding="utf-8")
+    out = load_story(StoryJob(str(path), "p/e/F-AB-001.json", "k", "F-AB-001", "p", "e"))
+    assert out.text is None
+    assert [p.code for p in out.problems] == ["invalid-json"]
+    assert "too deeply" in out.problems[0].reason

@@ -31,7 +31,7 @@ from pmkv.migrate.result import MigrateResult
 from pmkv.migrate.sink import DEFAULT_BATCH, KvSink, RecordingSink, Sink
 from pmkv.migrate.storyrun import CHUNK, StoryRunner, auto_workers
 from pmkv.migrate.storywork import WorkSpec
-from pmkv.migrate.verify import start_scan, verify
+from pmkv.migrate.verify import verify
 from pmkv.store.keyspace import Keyspace
 
 Progress = Callable[[str, int, int], None]
@@ -184,9 +184,6 @@ def _migrate(
         known = {r.key: r.sha256 for r in rest_records if r.sha256}
         writer.submit(rest, inv.skipped, list_keys, known)
         plan, stats = writer.finish()
-        # the verify's scan of the KV starts as soon as the last write is in
-        verifying = store is not None and not options.dry_run and options.verify
-        scanning = start_scan(store) if store is not None and verifying else None
         # chunks land in whatever order the writers finish: report in the keys' order
         # (records in walk order, then the lists; skipped files last, by key)
         plan.entries[:] = _in_order(plan.entries, values)
@@ -205,7 +202,7 @@ def _migrate(
     lap("write")
     run_meta = run[0][0] if run else None
     result_verify = None
-    if store is not None and scanning is not None:
+    if store is not None and not options.dry_run and options.verify:
         try:
             result_verify = verify(
                 store,
@@ -215,7 +212,6 @@ def _migrate(
                 digests=writer.all_digests(),
                 verified=writer.verified,
                 progress=progress,
-                scanning=scanning,
             )
         except BaseException:  # written, not verified: the run did not complete
             mark_failed()

@@ -194,7 +194,7 @@ def preload_modules() -> list[str]:
         for name in list(sys.modules)
         if name.startswith("pmkv.") and not name.endswith("__main__")  # never a program
     )
-    return ["pmkv.migrate.storywork", *loaded]
+    return ["pmkv.migrate.storywork", *(n for n in loaded if n != "pmkv.migrate.storywork")]
 
 
 def _context() -> BaseContext:
@@ -209,7 +209,8 @@ def _context() -> BaseContext:
 def warm_up() -> None:
     """Start the forkserver now, if it is the start method: its imports (~0.35 s of CPU)
     then overlap the walk instead of holding up the first worker, whose start waits
-    for them."""
+    for them. Like any forkserver, it lives until this process ends (also when the
+    migration fails before a worker starts); it holds no lock and writes nothing."""
     if _context().get_start_method() != "forkserver":
         return
     # where it cannot start, the pool's own start fails the same way later, and the

@@ -13,7 +13,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -89,17 +89,6 @@ def _changed(key: str, expected: str, actual: str, file: str | None) -> Differen
     return Difference(key, "changed", file, paths or ["/"], detail)
 
 
-def start_scan(store: KvStore) -> Future[list[str]]:
-    """The keys -> files direction needs every key under pm:*: that scan (the gateway's
-    and the engine's work, mostly) runs on its own thread while the values are compared.
-    It must start after every write; it is a read, left to end on its own if the verify
-    fails first."""
-    scanner = ThreadPoolExecutor(1, thread_name_prefix="pmkv-verify-scan")
-    scanning = scanner.submit(store.scan, "pm:*", ordered=False)
-    scanner.shutdown(wait=False)
-    return scanning
-
-
 def verify(
     store: KvStore,
     inv: Inventory,
@@ -111,18 +100,21 @@ def verify(
     sample: int | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
-    scanning: Future[list[str]] | None = None,
 ) -> VerifyResult:
     """Verify ``inv`` against the KV. ``expected`` defaults to what a migrate would write.
 
     ``verified``: keys a migration's write path already read back as their expected
     text (the engine hashed each stored value against it in the request that wrote it);
-    they count as checked without being compared again. ``scanning``: the
-    :func:`start_scan` of this verify, started by the caller (after its last write).
+    they count as checked without being compared again.
     """
     started = time.perf_counter()
-    if scanning is None:
-        scanning = start_scan(store)
+    # The keys -> files direction needs every key under pm:*: that scan (the gateway's and
+    # the engine's work, mostly) runs on its own thread while the values are compared
+    # here. Both start after every write; the scan is a read, left to end on its own if
+    # this verify fails first.
+    scanner = ThreadPoolExecutor(1, thread_name_prefix="pmkv-verify-scan")
+    scanning = scanner.submit(store.scan, "pm:*", ordered=False)
+    scanner.shutdown(wait=False)
     pl_key = ks.projects_list()
     if expected is None:
         current_pl = store.get_many([pl_key])[0] if inv.selected else None

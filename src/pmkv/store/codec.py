@@ -93,6 +93,11 @@ def parse_json(data: bytes | str, source: str | None = None) -> JsonValue:
         ) from exc
     except ValueError as exc:  # NaN / Infinity, which Python's json would accept
         raise InvalidJSONError(f"{where} is not valid JSON: {exc}", hint="use null") from exc
+    except RecursionError as exc:  # ~1,000 arrays/objects deep: past Python's stack
+        raise InvalidJSONError(
+            f"{where} nests arrays and objects too deeply to be read here",
+            hint="flatten the deepest value (pmkv reads up to ~990 levels)",
+        ) from exc
     return value
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import redis
 
 from pmkv.errors import ExitCode
+from pmkv.migrate import runs
 from pmkv.migrate.discover import discover
+from pmkv.migrate.errors import StoreRejected
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.ledger import LEDGER_KEY
 from pmkv.migrate.lists import expected_values
 from pmkv.migrate.plan import Plan, build_plan
+from pmkv.migrate.rollback import rollback
 from pmkv.migrate.runner import MigrateOptions, migrate
 from pmkv.migrate.sink import RecordingSink
 from pmkv.store.codec import content_hash, parse_json, to_js_json
@@ -242,3 +246,22 @@ def test_batches_count_utf8_bytes_not_characters() -> None:
     sink = RecordingSink()
     apply_plan(plan, sink, batch_size=4, max_bytes=1_000)
     assert [len(c) // 2 for c in sink.commands if c[0] == "MSET"] == [4, 4, 2]
+
+
+def test_a_story_too_big_for_the_store_fails_with_a_clear_error(
+    pm_copy: Path, home: Path, store: KvStore, clean_engine: redis.Redis
+) -> None:
+    """A request over the gateway's body limit (10 MiB) is answered with an error object,
+    which the official client cannot read as a pipeline's results: the run fails with
+    a StoreRejected that says so (not an AttributeError), marked failed, and rolls back."""
+    path = pm_copy / P / "zsdzsd" / "F-ZSDZSD-001.json"
+    value = json.loads(path.read_text(encoding="utf-8"))
+    value["description"] = "x" * (11 * 1024 * 1024)
+    path.write_text(json.dumps(value), encoding="utf-8")
+    before = snapshot(clean_engine)
+    with pytest.raises(StoreRejected, match="answered with an error instead of results"):
+        migrate(store, MigrateOptions(pm_copy, home, backup=False, workers=0))
+    (meta,) = runs.list_runs(home)
+    assert meta.state == "failed"
+    rollback(store, home, meta.run_id)
+    assert snapshot(clean_engine) == before

@@ -56,6 +56,15 @@ def _translated(url: str, what: str) -> Iterator[None]:
             f"the KV store at {url} refused a command while {what}: {exc}",
             hint="check UPSTASH_REDIS_REST_TOKEN (it must be the read-write token)",
         ) from exc
+    except AttributeError as exc:
+        # the official client reads a pipeline's answer as one result per command; an
+        # error object instead (a 413 for a body over the server's limit) breaks it there
+        raise StoreRejected(
+            f"the KV store at {url} answered with an error instead of results while {what}",
+            hint="most often a request bigger than the store accepts (the local gateway"
+            " takes up to 10 MiB, Upstash less on some plans): look for a very large file,"
+            " or lower --batch-size",
+        ) from exc
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise StoreRejected(
             f"the server at {url} did not answer like an Upstash REST API while {what}",

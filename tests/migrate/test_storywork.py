@@ -477,3 +477,16 @@ def test_the_forkserver_preloads_the_pmkv_modules_this_process_imported() -> Non
     assert "pmkv.store.records" in preload
     assert "pmkv.__main__" in sys.modules
     assert not any(name.endswith("__main__") for name in preload)
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="niceness is a Unix thing")
+def test_story_workers_yield_the_cpu_to_the_gateway_and_the_engine() -> None:
+    from pmkv.migrate.storyrun import _start_pool
+    from pmkv.migrate.storywork import WORKER_NICENESS
+
+    pool = _start_pool(1, WorkSpec(None, "", 0, None, False, 500))
+    try:
+        worker = pool.submit(os.nice, 0).result(timeout=120)  # os.nice(0): the niceness
+    finally:
+        pool.shutdown()
+    assert worker == min(os.nice(0) + WORKER_NICENESS, 19)

@@ -18,6 +18,7 @@ more than the parallel parsing saved. Writing from the worker itself is what pay
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -182,11 +183,28 @@ def _exit_with_migration() -> None:
     threading.Thread(target=watch, name="pmkv-exit-with-migration", daemon=True).start()
 
 
+# Story workers yield the CPU to the gateway, the engine and the migrating process: those
+# are the serial stages every worker waits on (its write requests, the next chunk), so
+# serving them first keeps the pipeline moving; the workers still get every cycle the
+# others leave. Measured at 100,000 stories on 2 CPUs (2026-11-26, runs alternating
+# with and without): 4.13 / 4.49 / 4.95 s at niceness 10 against 4.40 / 4.67 / 5.32 s at
+# 0 (niceness 5: 4.20-4.86 s, in between). The cost: other busy programs on the machine
+# slow the workers down more than they would at niceness 0.
+WORKER_NICENESS = 10
+
+
+def _yield_to_the_pipeline() -> None:
+    if hasattr(os, "nice"):  # not on Windows
+        with contextlib.suppress(OSError):
+            os.nice(WORKER_NICENESS)
+
+
 def start_worker(spec: WorkSpec) -> None:
     """Pool initializer: this process's worker, journalling to its own file."""
     global _WORKER
     _exit_with_migration()
     tuning.relax_gc()
+    _yield_to_the_pipeline()
     tuning.tune_malloc()  # a worker's own process: its write requests are MBs
     _WORKER = StoryWorker(replace(spec, name=f"w{os.getpid()}"))
 

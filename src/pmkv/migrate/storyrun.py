@@ -13,7 +13,7 @@ pmkv modules this process has imported (see :func:`preload_modules`).
 
 Measured on a 2-core machine at 100,000 stories (2026-11-26): on one thread, the parse,
 check and request building of every story share one interpreter lock with the walk
-(~7 s); with three workers writing for themselves, 4.4-5.4 s.
+(~7 s); with three workers writing for themselves, 3.9-4.5 s.
 """
 
 from __future__ import annotations

@@ -378,6 +378,7 @@ def test_the_pool_starts_only_for_big_trees(pm_copy: Path, tmp_path: Path) -> No
     from pmkv.migrate.storyrun import MAX_WORKERS, auto_workers, default_workers, has_story_files
 
     files = [p for p in pm_copy.glob("*/*/*.json") if p.name != "epic.json"]
+    (pm_copy / P / "zsdzsd" / "notes.json").write_text("{}", encoding="utf-8")  # not a story
     assert has_story_files(pm_copy, None, len(files))
     assert not has_story_files(pm_copy, None, len(files) + 1)
     assert not has_story_files(pm_copy, ["no-such-project"], 1)

@@ -56,7 +56,6 @@ class ChunkWriter:
         self.story_verified: set[str] = set()
         self.stories_written = 0
         self.story_batches = 0
-        self.story_digests: dict[str, str] = {}
         # small chunks (an epic of 20 stories) are gathered up to one batch, so each
         # compare request, journal fsync and write request carries many keys
         self._pending: dict[str, str] = {}
@@ -96,7 +95,7 @@ class ChunkWriter:
             self.story_verified.update(k for k, flag in flags if flag == "1")
         else:  # the usual chunk: every story read back as written
             self.story_verified.update(keys)
-        self.story_digests.update((keys[v], sha1) for v, sha1 in outcome.sha1s.items())
+        self.digests.update((keys[v], sha1) for v, sha1 in outcome.sha1s.items())
         self.stories_written += outcome.written
         self.story_batches += outcome.batches
         self._report_progress()
@@ -104,10 +103,6 @@ class ChunkWriter:
     def _report_progress(self) -> None:
         if self._progress:
             self._progress("write", self.total_written, len(self.submitted) + len(self.story_keys))
-
-    def all_digests(self) -> dict[str, str]:
-        """sha1 of every expected text this run computed (for the verify)."""
-        return self.digests | self.story_digests
 
     @property
     def total_written(self) -> int:

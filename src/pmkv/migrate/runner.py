@@ -209,7 +209,7 @@ def _migrate(
                 inv,
                 ks,
                 expected=values,
-                digests=writer.all_digests(),
+                digests=writer.digests,
                 verified=writer.verified,
                 progress=progress,
             )

@@ -33,6 +33,7 @@ from pmkv.migrate.errors import WorkerFailed
 from pmkv.migrate.kv import KvStore
 from pmkv.migrate.storyload import EpicFiles
 from pmkv.migrate.storywork import ChunkOutcome, StoryWorker, WorkSpec, run_chunk, start_worker
+from pmkv.store import records
 
 # what starting a process raises where there are none (no /dev/shm for the semaphores,
 # a daemonic caller): the chunks then all run on the thread
@@ -57,9 +58,9 @@ def auto_workers(pm_dir: Path, projects: list[str] | None) -> int:
 
 
 def has_story_files(pm_dir: Path, projects: list[str] | None, at_least: int) -> bool:
-    """Whether a walk of ``pm_dir`` will find ``at_least`` story files, roughly (the
-    ``.json`` files of epic folders but ``epic.json``): a listing that stops as soon as
-    it knows, nothing read (~20 ms for 20,000 files)."""
+    """Whether a walk of ``pm_dir`` will find ``at_least`` story files (named as the app
+    names them, in the epic folders of the projects): a listing that stops as soon as it
+    knows, nothing read (~20 ms for 20,000 files)."""
     total = 0
     try:
         for project in _subfolders(pm_dir):
@@ -67,9 +68,7 @@ def has_story_files(pm_dir: Path, projects: list[str] | None, at_least: int) -> 
                 continue
             for epic in _subfolders(Path(project.path)):
                 with os.scandir(epic.path) as files:
-                    total += sum(
-                        1 for f in files if f.name.endswith(".json") and f.name != "epic.json"
-                    )
+                    total += len(records.story_files(f.name for f in files))
                 if total >= at_least:
                     return True
     except OSError:  # discovery reports unreadable folders; this is only an estimate
